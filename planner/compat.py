@@ -1,0 +1,84 @@
+"""Which scenarios can run at all: parallel layouts, engine x format x GPU combinations.
+
+Each rule names the field it rejects and says what is allowed, so a user can correct it.
+Sources: TensorRT-LLM runs on NVIDIA GPUs only and has no GGUF loader; FP8 kernels need Ada,
+Hopper or newer under TensorRT-LLM (vLLM and SGLang fall back to Marlin W8A16 on Ampere);
+NVFP4 is NVIDIA-only and TensorRT-LLM needs Blackwell for it; B300 dropped INT8 tensor cores
+(shared/reference/gpus.md §3); llama.cpp serves GGUF files and owns the q8_0/q4_0 KV types.
+"""
+from __future__ import annotations
+
+GPU_ENGINES = {"vllm", "sglang", "trtllm"}
+NVIDIA_ONLY = {"trtllm"}
+
+
+def _fail(field: str, message: str):
+    raise ValueError(f"{field}: {message}")
+
+
+def check_parallel(s) -> None:
+    m, tp, pp, ep = s.model_spec, s.tp_degree, s.pp_degree, s.ep_degree
+    if s.gpus % (tp * pp):
+        _fail("tp", f"tp x pp = {tp} x {pp} must divide gpus = {s.gpus}")
+    if m.num_heads % tp:
+        _fail("tp", f"tp = {tp} must divide the {m.num_heads} attention heads of {m.id}")
+    if m.num_kv_heads % tp and tp % m.num_kv_heads:
+        _fail("tp", f"tp = {tp} must divide the {m.num_kv_heads} KV heads or be a multiple of them")
+    if m.linear_num_key_heads and m.linear_num_key_heads % tp:
+        _fail("tp", f"tp = {tp} must divide the {m.linear_num_key_heads} linear-attention heads")
+    if pp > m.num_layers:
+        _fail("pp", f"pp = {pp} exceeds the {m.num_layers} layers")
+    if ep > 1:
+        if not m.is_moe:
+            _fail("ep", f"{m.id} has no experts; use ep = 1")
+        if ep > s.gpus or m.num_experts % ep:
+            _fail("ep", f"ep = {ep} must be at most gpus = {s.gpus} and divide the {m.num_experts} experts")
+
+
+def check_engine(s) -> None:
+    from .precision import FORMATS
+    gpu, fmt, engine = s.gpu_spec, FORMATS[s.weight_format], s.engine
+    vendor, gen = gpu.vendor.lower(), gpu.generation
+    if engine in NVIDIA_ONLY and vendor != "nvidia":
+        _fail("engine", f"trtllm runs on NVIDIA GPUs only, not on {gpu.name}; use vllm or sglang")
+    if engine in GPU_ENGINES and gen in ("apple", "cpu", "rdna"):
+        _fail("engine", f"{engine} does not run on {gpu.name}; use llamacpp or transformers")
+    if fmt.family == "gguf" and engine != "llamacpp":
+        _fail("weights", f"{fmt.id} is a GGUF format, served by engine llamacpp only (not {engine})")
+    if engine == "llamacpp" and fmt.family != "gguf" and fmt.id not in ("bf16", "fp16"):
+        _fail("weights", f"llamacpp serves GGUF files: choose a gguf-... format (or bf16/fp16), not {fmt.id}")
+    if fmt.id == "nvfp4" and vendor != "nvidia":
+        _fail("weights", f"nvfp4 is an NVIDIA format; {gpu.name} cannot run it (try mxfp4 or fp8)")
+    if engine == "trtllm" and fmt.id == "nvfp4" and not gpu.native_fp4:
+        _fail("weights", f"trtllm runs nvfp4 on Blackwell GPUs only, not on {gpu.name}")
+    if engine == "trtllm" and fmt.id == "fp8" and not gpu.native_fp8:
+        _fail("weights", f"trtllm needs FP8 hardware (Ada, Hopper, Blackwell) for fp8; {gpu.name} lacks it")
+    if fmt.id == "int8" and gpu.int8_dense_tops is not None and gpu.int8_dense_tops < gpu.bf16_dense_tflops:
+        _fail("weights", f"{gpu.name} has no fast INT8 tensor cores; use fp8 or w8a16")
+    if s.uses_llamacpp_kv and engine != "llamacpp":
+        _fail("kv_dtype", f"{s.kv_dtype} KV cache is llama.cpp's; with {engine} use auto, bf16, fp16 or fp8")
+
+
+def check_workload(s) -> None:
+    m = s.model_spec
+    if s.input_len + s.output_len < 1:
+        _fail("input_len", "input_len + output_len must be at least 1 token")
+    if m.max_context and s.input_len + s.output_len > m.max_context:
+        _fail("input_len", f"input_len + output_len = {s.input_len + s.output_len} exceeds the "
+                           f"{m.max_context}-token context of {m.id}")
+    if s.spec_tokens and s.acceptance_length is None:
+        _fail("acceptance_length", "required with spec_tokens > 0: the mean accepted tokens per step, "
+                                   "measured for your workload (engines log it as 'mean acceptance length')")
+    if s.acceptance_length is not None and s.acceptance_length > s.spec_tokens + 1:
+        _fail("acceptance_length", f"at most spec_tokens + 1 = {s.spec_tokens + 1}")
+    if s.cpu_offload_experts:
+        if s.engine != "llamacpp":
+            _fail("cpu_offload_experts", "expert offload to CPU is a llama.cpp feature (--n-cpu-moe); use engine llamacpp")
+        if s.cpu_offload_experts > m.moe_layers:
+            _fail("cpu_offload_experts", f"at most the {m.moe_layers} MoE layers of {m.id}")
+
+
+def check_scenario(s) -> None:
+    check_parallel(s)
+    check_engine(s)
+    check_workload(s)

@@ -1,0 +1,135 @@
+"""Search GPU x count x weight format x engine for a workload; rank by cost per million tokens.
+
+Every configuration is kept: those that cannot run say why (validation rule, memory, or a missed
+service target such as "TPOT 41 ms > 30 ms target"), so the Compare page and the PDF can show
+what was considered and why it lost.
+"""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from . import catalog
+from .estimate import estimate_scenario
+from .scenario import ENGINES, Scenario
+
+COUNTS = (1, 2, 4, 8)
+SEARCH_FORMATS = ("bf16", "fp8", "int4-awq", "mxfp4", "nvfp4", "gguf-q4_k_m", "gguf-q8_0")
+
+
+class Candidate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    rank: int | None = None
+    gpu: str
+    gpu_name: str
+    gpus: int
+    engine: str
+    weights: str
+    tp: int
+    pp: int
+    fits: bool
+    meets_targets: bool
+    reason: str | None
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
+    output_tokens_per_s: float | None = None
+    output_tokens_per_s_per_user: float | None = None
+    usd_per_hour: float | None = None
+    usd_per_million_output_tokens: float | None = None
+    usd_per_million_input_tokens: float | None = None
+    weights_gib_per_gpu: float | None = None
+    total_gib_per_gpu: float | None = None
+    gpu_memory_gib: float | None = None
+    max_concurrency: int | None = None
+
+
+class Recommendation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    model: str
+    input_len: int
+    output_len: int
+    concurrency: int | str
+    ttft_ms_max: float | None
+    tpot_ms_max: float | None
+    budget_usd_per_hour: float | None
+    candidates: list[Candidate]
+
+    @property
+    def best(self) -> Candidate | None:
+        return next((c for c in self.candidates if c.meets_targets), None)
+
+    @property
+    def evaluated(self) -> int:
+        return len(self.candidates)
+
+
+def _formats(model_id: str) -> list[str]:
+    m = catalog.model(model_id)
+    formats = [m.default_weights] + [f for f in SEARCH_FORMATS if f != m.default_weights]
+    return [f for f in formats if f != "mxfp4" or m.is_moe]
+
+
+def _layout(engine: str, count: int) -> dict:
+    return {"pp": count, "tp": 1} if engine == "llamacpp" else {"tp": count}
+
+
+def _target_misses(c: dict, ttft_max, tpot_max, budget) -> list[str]:
+    misses = []
+    if tpot_max is not None and c["tpot_ms"] is not None and c["tpot_ms"] > tpot_max:
+        misses.append(f"TPOT {c['tpot_ms']:.0f} ms > {tpot_max:g} ms target")
+    if ttft_max is not None and c["ttft_ms"] is not None and c["ttft_ms"] > ttft_max:
+        misses.append(f"TTFT {c['ttft_ms']:.0f} ms > {ttft_max:g} ms target")
+    if budget is not None and c["usd_per_hour"] is not None and c["usd_per_hour"] > budget:
+        misses.append(f"${c['usd_per_hour']:.2f}/hour > ${budget:g}/hour budget")
+    if c["usd_per_million_output_tokens"] is None:
+        misses.append("no price for this GPU: enter $/GPU-hour to rank it")
+    return misses
+
+
+def evaluate(model: str, gpu: str, count: int, engine: str, weights: str, workload: dict, targets: tuple) -> Candidate:
+    base = dict(gpu=gpu, gpu_name=catalog.gpu(gpu).name, gpus=count, engine=engine, weights=weights, **_layout(engine, count))
+    base.setdefault("pp", 1)
+    try:
+        s = Scenario(model=model, gpu=gpu, gpus=count, engine=engine, weights=weights, **_layout(engine, count), **workload)
+    except ValidationError as exc:
+        msg = exc.errors()[0].get("msg", "").removeprefix("Value error, ")
+        return Candidate(**base, fits=False, meets_targets=False, reason=msg)
+    est = estimate_scenario(s)
+    perf, cost, mem = est.performance, est.cost, est.memory
+    figures = dict(ttft_ms=perf.ttft_ms, tpot_ms=perf.tpot_ms, output_tokens_per_s=perf.output_tokens_per_s,
+                   output_tokens_per_s_per_user=perf.output_tokens_per_s_per_user, usd_per_hour=cost.usd_per_hour,
+                   usd_per_million_output_tokens=cost.usd_per_million_output_tokens,
+                   usd_per_million_input_tokens=cost.usd_per_million_input_tokens,
+                   weights_gib_per_gpu=mem.weights_gib_per_gpu, total_gib_per_gpu=mem.total_gib_per_gpu,
+                   gpu_memory_gib=mem.gpu_memory_gib, max_concurrency=mem.max_concurrency)
+    if not est.fits:
+        return Candidate(**base, fits=False, meets_targets=False, reason=est.reason, **figures)
+    misses = _target_misses(figures, *targets)
+    return Candidate(**base, fits=True, meets_targets=not misses, reason="; ".join(misses) or None, **figures)
+
+
+def _sort_key(c: Candidate):
+    cost = c.usd_per_million_output_tokens
+    return (not c.meets_targets, not c.fits, cost if cost is not None else float("inf"), c.gpus, c.gpu, c.engine)
+
+
+def recommend(model: str, input_len: int = 1024, output_len: int = 256, concurrency: int | str = 1,
+              ttft_ms_max: float | None = None, tpot_ms_max: float | None = None,
+              budget_usd_per_hour: float | None = None, gpus: list[str] | None = None,
+              engines: list[str] | None = None, counts: tuple[int, ...] = COUNTS,
+              weights: list[str] | None = None, kv_dtype: str = "auto") -> Recommendation:
+    """Rank every catalog GPU x count x weight format x engine for one workload and service targets."""
+    Scenario(model=model, input_len=input_len, output_len=output_len, concurrency=concurrency)  # validate once
+    model_id = catalog.model(model).id
+    workload = dict(input_len=input_len, output_len=output_len, concurrency=concurrency, kv_dtype=kv_dtype)
+    targets = (ttft_ms_max, tpot_ms_max, budget_usd_per_hour)
+    gpu_ids = [catalog.gpu(g).id for g in gpus] if gpus else list(catalog.gpus())
+    for e in engines or ():
+        if e not in ENGINES:
+            raise ValueError(f"engines: unknown engine {e!r}; allowed: {', '.join(ENGINES)}")
+    cands = [evaluate(model_id, g, n, e, w, workload, targets)
+             for g in gpu_ids for n in counts for w in (weights or _formats(model_id)) for e in (engines or ENGINES)]
+    ranked = sorted(cands, key=_sort_key)
+    ranked = [c.model_copy(update={"rank": i + 1}) if c.meets_targets else c for i, c in enumerate(ranked)]
+    return Recommendation(model=model_id, input_len=input_len, output_len=output_len, concurrency=concurrency,
+                          ttft_ms_max=ttft_ms_max, tpot_ms_max=tpot_ms_max, budget_usd_per_hour=budget_usd_per_hour,
+                          candidates=ranked)

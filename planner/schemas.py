@@ -1,0 +1,120 @@
+"""Frozen data types shared by every module: hardware, model architecture, results.
+
+A model is data (STYLE rule 2): groups of identical layers, each with an attention kind
+(full, sliding, mla, linear) and an MLP kind (dense or MoE), plus its parameter count by tensor
+class. Results are breakdowns whose parts sum to their totals (STYLE rule 3).
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AttentionKind = Literal["full", "sliding", "mla", "linear"]
+
+# Tensor classes. Which of them a weight format quantizes is decided in precision.py.
+TENSOR_CLASSES = (
+    "embed", "lm_head", "attn", "attn_small", "linear_attn", "linear_small", "mlp_up", "mlp_down",
+    "expert_up", "expert_down", "shared_up", "shared_down", "router", "norm",
+)
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LayerGroup(Frozen):
+    """`count` identical decoder layers."""
+    count: int = Field(ge=1)
+    attention: AttentionKind
+    moe: bool
+    window: int | None = None  # sliding-window length in tokens, for attention == "sliding"
+
+
+class ModelSpec(Frozen):
+    """Architecture facts of one model, read from its config.json."""
+    id: str
+    architecture: str
+    hidden_size: int
+    vocab_size: int
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    intermediate_size: int = 0          # dense MLP width
+    num_experts: int = 0
+    experts_per_token: int = 0
+    expert_intermediate_size: int = 0
+    shared_expert_intermediate_size: int = 0  # all shared experts of a layer together
+    kv_lora_rank: int = 0               # MLA latent
+    qk_rope_head_dim: int = 0
+    linear_num_key_heads: int = 0       # Gated DeltaNet
+    linear_num_value_heads: int = 0
+    linear_key_head_dim: int = 0
+    linear_value_head_dim: int = 0
+    linear_conv_kernel: int = 0
+    tied_embeddings: bool = False
+    max_context: int = 0
+    dtype: str = "bfloat16"
+    default_weights: str = "bf16"       # the checkpoint's own format
+    layers: tuple[LayerGroup, ...]
+    params: dict[str, int]              # whole model, by tensor class (TENSOR_CLASSES)
+    mtp_params: int = 0                 # multi-token-prediction head, loaded only for MTP decoding
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total_params(self) -> int:
+        return sum(self.params.values())
+
+    @property
+    def is_moe(self) -> bool:
+        return self.num_experts > 0
+
+    @property
+    def moe_layers(self) -> int:
+        return sum(g.count for g in self.layers if g.moe)
+
+    @property
+    def params_per_expert(self) -> int:
+        if not self.moe_layers:
+            return 0
+        expert = self.params["expert_up"] + self.params["expert_down"]
+        return expert // (self.moe_layers * self.num_experts)
+
+    @property
+    def active_params(self) -> int:
+        """Parameters one token touches (embedding row counted as the whole table, as published)."""
+        expert = self.params["expert_up"] + self.params["expert_down"]
+        if not self.num_experts:
+            return self.total_params
+        return self.total_params - expert + expert * self.experts_per_token // self.num_experts
+
+    def layers_of(self, kind: AttentionKind) -> int:
+        return sum(g.count for g in self.layers if g.attention == kind)
+
+
+class GpuSpec(Frozen):
+    """One accelerator of data/gpus.csv; figures are per GPU."""
+    id: str
+    name: str
+    vendor: str
+    architecture: str
+    generation: str                     # ampere, ada, hopper, blackwell, cdna3, cdna4, apple, rdna, cpu
+    memory_gb_vendor: float
+    memory_gib_usable: float            # what torch/the engine can allocate
+    mem_bw_tbps: float
+    bf16_dense_tflops: float
+    fp8_dense_tflops: float | None
+    int8_dense_tops: float | None
+    fp4_dense_tflops: float | None
+    native_fp8: bool
+    native_fp4: bool
+    scaleup_interconnect: str
+    scaleup_bw_gbps_unidir: float | None
+    max_gpus_scaleup_domain: int
+    gpus_per_node: int
+    tdp_w: float | None
+    price_usd_gpu_hr: float | None
+    price_note: str
+    spec_source: str
+    notes: str

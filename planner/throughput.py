@@ -1,0 +1,75 @@
+"""Latency and throughput of a closed loop of C requests under continuous batching.
+
+shared/reference/modeling.md §5.7: TPOT(C) = t_step(B = C, S = input + output/2) plus the prefill work
+that other requests' arrivals add to each step (C / output_len prompts per step); TTFT = fixed
+per-request overhead + half a running step + the prompt's own chunked prefill, each chunk sharing
+its step with the running decodes; aggregate output tokens/s = C x output_len / e2e. Pipeline
+stages run micro-batches of B / pp, so one token crosses pp stages. Speculative decoding verifies
+1 + k tokens per sequence per step and keeps `acceptance_length` of them (§5.6).
+"""
+from __future__ import annotations
+
+import math
+
+from .engines import profile
+from .results import Performance
+from .scenario import Scenario
+from .speed import Step, decode_step, prefill_time
+from .units import MS
+
+
+def _step(s: Scenario, batch: int, context: float, prefill_tokens: float) -> tuple[Step, float]:
+    """(per-stage step, seconds per generated token of one sequence)."""
+    pp = s.pp_degree
+    micro = max(1.0, batch / pp)
+    step = decode_step(s, micro, context, 1 + s.spec_tokens, prefill_tokens / pp)
+    per_token = pp * step.total * _decode_factor(s)
+    if s.spec_tokens:
+        per_token /= s.acceptance_length
+    return step, per_token
+
+
+def _bound(step: Step) -> str:
+    parts = {"weight reads": step.weights, "KV-cache reads": step.attention, "state reads": step.state,
+             "communication": step.communication, "fixed per-step costs": step.fixed}
+    return max(parts, key=parts.get)
+
+
+def performance(s: Scenario, concurrency: int, running: int) -> Performance:
+    """Figures for `concurrency` requests in flight of which `running` decode together."""
+    p = profile(s.engine)
+    li, lo = s.input_len, max(1, s.output_len)
+    # the other requests' prompts arrive at (running - 1) / lo per step and share the decode steps
+    step, tpot = _step(s, running, li + lo / 2, (running - 1) * li / lo)
+    prefill_one = prefill_time(s, li) * _prefill_factor(s)
+    queue = 0.0
+    if concurrency > running:  # the rest wait for a free slot: whole requests ahead of them
+        queue = (concurrency - running) / running * (lo * tpot)
+    chunks = math.ceil(li / (s.max_num_batched_tokens or p.max_num_batched_tokens(s.gpu_spec))) if li else 0
+    busy = tpot if running > 1 else 0.0  # a new prompt waits for the step in flight, then shares steps
+    ttft = _ttft_overhead_s(s, p) + prefill_one + 0.5 * busy + chunks * (step.attention + step.state) * s.pp_degree + queue
+    e2e = ttft + (lo - 1) * tpot
+    return Performance(
+        concurrency=concurrency, running_batch=running, ttft_ms=ttft / MS, tpot_ms=tpot / MS,
+        itl_ms=tpot * (s.acceptance_length or 1) / MS if s.spec_tokens else tpot / MS,
+        output_tokens_per_s=concurrency * lo / e2e, output_tokens_per_s_per_user=1 / tpot, e2e_latency_s=e2e,
+        prefill_tokens_per_s=li / prefill_one if li and prefill_one else None,
+        request_throughput_per_s=concurrency / e2e,
+        decode_step_ms={k: v / MS for k, v in (("weights", step.weights), ("attention", step.attention),
+                                               ("state", step.state), ("communication", step.communication),
+                                               ("fixed", step.fixed))},
+        bound=_bound(step))
+
+
+def _decode_factor(s: Scenario) -> float:
+    return s.calibration.decode_time_factor if s.calibration else 1.0
+
+
+def _prefill_factor(s: Scenario) -> float:
+    return s.calibration.prefill_time_factor if s.calibration else 1.0
+
+
+def _ttft_overhead_s(s: Scenario, p) -> float:
+    if s.calibration and s.calibration.ttft_overhead_ms is not None:
+        return s.calibration.ttft_overhead_ms * MS
+    return p.ttft_overhead_ms * MS
