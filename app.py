@@ -1,0 +1,17 @@
+"""Entry point of the dashboard: page config, navigation over an explicit page list, theme in .streamlit/.
+
+Run with `streamlit run app.py`. Each page module is thin (widgets -> Scenario -> planner -> figure
+builders in ui/); other pages join with one line in PAGES. The default page is served at `/`.
+"""
+import streamlit as st
+
+st.set_page_config(page_title="LLM inference planner", page_icon="🧮", layout="wide")
+
+PAGES = [
+    st.Page("pages/planner.py", title="Planner", icon="🧮", url_path="planner", default=True),
+    st.Page("pages/compare.py", title="Compare", icon="⚖️", url_path="compare"),
+    st.Page("pages/models.py", title="Models", icon="🧠", url_path="models"),
+    st.Page("pages/gpus.py", title="GPUs", icon="🖥️", url_path="gpus"),
+]
+
+st.navigation(PAGES).run()

@@ -1,0 +1,64 @@
+"""Compare page: one workload, every GPU x count x format x engine via planner.recommend, ranked by cost."""
+import streamlit as st
+
+from planner import catalog, share
+from ui import charts, compute, state, widgets
+
+PAGE, URL_PATH = "compare", "compare"
+KEYS = ("ttft_ms_max", "tpot_ms_max", "budget_usd_per_hour")
+DEFAULTS = dict(model=share.DEFAULT_MODEL, input_len=1024, output_len=256, concurrency=16, kv_dtype="auto",
+                ttft_ms_max=2000.0, tpot_ms_max=50.0, budget_usd_per_hour=None)
+
+values, warnings = state.load(PAGE, DEFAULTS, KEYS)
+st.title("Compare GPU configurations")
+st.caption("Every catalog GPU x {1, 2, 4, 8} x weight format x engine for one workload, ranked by $ per million output tokens.")
+widgets.show_warnings(warnings)
+
+with st.sidebar:
+    st.header("Workload and targets")
+    chosen = dict(model=widgets.model_input(PAGE, values), **widgets.workload_inputs(PAGE, values))
+    chosen["kv_dtype"] = st.selectbox("KV cache", widgets.KV_DTYPES[:4], key=state.init(PAGE, "kv_dtype", values["kv_dtype"]))
+    for name, label in (("ttft_ms_max", "TTFT target (ms)"), ("tpot_ms_max", "TPOT target (ms)"),
+                        ("budget_usd_per_hour", "Budget ($ per hour)")):
+        chosen[name] = st.number_input(label, 0.0, 1e6, value=None, placeholder="none", step=10.0,
+                                       key=state.init(PAGE, name, values.get(name)), help="Leave empty for no limit.")
+state.publish(PAGE, chosen, KEYS)
+targets = {k: (chosen[k] or None) for k in KEYS}
+
+if chosen["model"] not in catalog.models():
+    st.warning("Compare searches catalog models only; open the Planner page to size an imported model.")
+else:
+    rec = compute.recommend(chosen["model"], chosen["input_len"], chosen["output_len"], chosen["concurrency"],
+                            targets["ttft_ms_max"], targets["tpot_ms_max"], targets["budget_usd_per_hour"], chosen["kv_dtype"])
+    rows = [dict(c.model_dump(), config=f"{c.gpus} x {c.gpu_name}, {c.engine}, {c.weights}") for c in rec.candidates]
+    best = next((r for r in rows if r["meets_targets"]), None)
+    if best:
+        st.success(f"Recommended: **{widgets.escape_md(best['config'])}** at ${best['usd_per_million_output_tokens']:.2f} "
+                   f"per million output tokens (${best['usd_per_hour']:.2f}/hour), TPOT {best['tpot_ms']:.1f} ms, "
+                   f"TTFT {best['ttft_ms']:.0f} ms, {best['output_tokens_per_s']:,.0f} output tokens/s.")
+        meets = sum(r["meets_targets"] for r in rows)
+        fits = sum(r["fits"] for r in rows)
+        st.markdown(f"Why: it is the cheapest per output token of the {meets} configurations that meet every target; "
+                    f"{fits - meets} more fit in memory but miss a target, {len(rows) - fits} do not fit or cannot run "
+                    f"(of {len(rows)} evaluated). Runner-up: {widgets.escape_md(next((r['config'] for r in rows[1:] if r['meets_targets']), 'none'))}.")
+    else:
+        st.error("No configuration meets every target; relax the TTFT/TPOT targets or the budget. Closest misses below.")
+    st.plotly_chart(charts.cost_vs_latency(rows, best), width="stretch")
+    st.caption("Each point is planner.estimate for one configuration at this workload. TPOT = (e2e - TTFT)/(output tokens - 1); "
+               "$/M output tokens = GPUs x $/GPU-hour / (output tokens/s x 3600) x 1e6 at catalog prices. "
+               "The Pareto front joins configurations that nothing beats on both cost and latency.")
+    show_all = st.toggle("Show configurations that do not fit", key=state.init(PAGE, "show_all", False))
+    cols = ["rank", "config", "meets_targets", "usd_per_million_output_tokens", "usd_per_million_input_tokens", "tpot_ms",
+            "ttft_ms", "output_tokens_per_s", "usd_per_hour", "total_gib_per_gpu", "max_concurrency", "reason"]
+    table = [{k: r[k] for k in cols} for r in rows if show_all or r["fits"]]
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "usd_per_million_output_tokens": st.column_config.NumberColumn("$/M output", format="%.2f"),
+        "usd_per_million_input_tokens": st.column_config.NumberColumn("$/M input", format="%.3f"),
+        "tpot_ms": st.column_config.NumberColumn("TPOT ms", format="%.1f"),
+        "ttft_ms": st.column_config.NumberColumn("TTFT ms", format="%.0f"),
+        "output_tokens_per_s": st.column_config.NumberColumn("output tok/s", format="%.0f"),
+        "usd_per_hour": st.column_config.NumberColumn("$/hour", format="%.2f"),
+        "total_gib_per_gpu": st.column_config.NumberColumn("GiB/GPU", format="%.1f"),
+    })
+    st.caption("Click a column header to sort. GiB = 2^30 bytes.")
+widgets.share_link(share.share_url(state.base_url(URL_PATH), chosen, URL_PATH, KEYS))

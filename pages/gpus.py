@@ -1,0 +1,51 @@
+"""GPUs page: the catalog with sources and price dates, and the seed article's comparison checked against it."""
+import streamlit as st
+
+from planner import catalog, share
+from ui import explain, state, widgets
+
+PAGE, URL_PATH = "gpus", "gpus"
+# The seed article's A100/H100/H200/B200 table: dense BF16 TFLOPS and memory bandwidth (TB/s) as printed.
+SEED = {"a100-80gb-sxm": (312, 2.0), "h100-sxm": (989, 3.35), "h200-sxm": (989, 4.8), "b200-hgx": (2250, 8.0)}
+COLUMNS = ["id", "name", "memory_gb_vendor", "memory_gib_usable", "mem_bw_tbps", "bf16_dense_tflops", "bf16_sparse_tflops",
+           "fp8_dense_tflops", "fp4_dense_tflops", "scaleup_interconnect", "price_usd_gpu_hr_typical", "price_points",
+           "spec_source_url", "notes"]
+
+
+def seed_rows() -> list[dict]:
+    out = []
+    for gpu_id, (tflops, tbps) in SEED.items():
+        g = catalog.gpu(gpu_id)
+        same = abs(g.bf16_dense_tflops - tflops) < 0.5 and abs(g.mem_bw_tbps - tbps) < 0.06
+        out.append({"GPU": g.name, "article BF16 TFLOPS (dense)": tflops, "article TB/s": tbps,
+                    "planner BF16 TFLOPS (dense)": g.bf16_dense_tflops, "planner TB/s": g.mem_bw_tbps,
+                    "status": "matches" if same else "corrected", "note": g.notes})
+    return out
+
+
+values, warnings = state.load(PAGE, {"gpu": "h200-sxm"}, ())
+st.title("GPUs")
+widgets.show_warnings(warnings)
+st.subheader("The seed article's comparison, checked")
+st.dataframe(seed_rows(), hide_index=True, width="stretch")
+st.caption("TFLOPS are dense (no 2:4 sparsity); NVIDIA pages often print sparse figures, twice as high. TB/s = 1e12 bytes/s. "
+           "Where the article's number differs from the datasheet we cite, the planner uses the cited figure (notes column).")
+st.subheader("Catalog")
+rows = [{k: r.get(k, "") for k in COLUMNS} for r in catalog.gpu_rows()]
+st.dataframe(rows, hide_index=True, width="stretch", column_config={
+    "spec_source_url": st.column_config.LinkColumn("source"),
+    "price_points": st.column_config.TextColumn("price points (source, date)", width="large")})
+gpu_id = st.selectbox("Details for", list(catalog.gpus()), format_func=widgets.gpu_label,
+                      key=state.init(PAGE, "gpu", values["gpu"]))
+state.publish(PAGE, {"gpu": gpu_id}, ())
+g = catalog.gpu(gpu_id)
+c = st.columns(4)
+c[0].metric("Memory", f"{g.memory_gb_vendor:g} GB", help=f"Vendor GB (1e9 bytes); torch can allocate {g.memory_gib_usable:.1f} GiB.")
+c[1].metric("Bandwidth", f"{g.mem_bw_tbps:g} TB/s", help="HBM/GDDR bandwidth, 1e12 bytes/s; decode speed scales with it.")
+c[2].metric("BF16 dense", f"{g.bf16_dense_tflops:g} TFLOPS", help="Dense tensor-core peak (no sparsity).")
+c[3].metric("Typical price", "n/a" if g.price_usd_gpu_hr is None else f"${g.price_usd_gpu_hr:.2f}/h", help=g.price_note[:500] or None)
+st.markdown(f"**Sources:** {widgets.escape_md(g.spec_source)}  \n**Prices (with dates):** {widgets.escape_md(g.price_note)}  \n"
+            f"**Notes:** {widgets.escape_md(g.notes)}")
+with st.expander("Units"):
+    st.markdown(explain.UNITS)
+widgets.share_link(share.share_url(state.base_url(URL_PATH), {"gpu": gpu_id}, URL_PATH, ()))

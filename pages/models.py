@@ -1,0 +1,54 @@
+"""Models page: architecture facts of every catalog (and imported) model, and one model's size by format."""
+import streamlit as st
+from pydantic import ValidationError
+
+from planner import Scenario, catalog, share
+from planner import memory as mem
+from ui import charts, state, sweeps, widgets
+
+PAGE, URL_PATH = "models", "models"
+DEFAULTS = dict(model=share.DEFAULT_MODEL)
+
+
+def layers_text(m) -> str:
+    kinds = {k: m.layers_of(k) for k in ("full", "sliding", "mla", "linear")}
+    return " + ".join(f"{n} {k}" for k, n in kinds.items() if n)
+
+
+def facts(m) -> dict:
+    try:
+        s = Scenario(model=m, gpu="b200-hgx", engine="vllm", input_len=1, output_len=0)
+        kv, state_b = mem.kv_bytes_per_token(s), mem.state_bytes_per_sequence(s)
+    except ValidationError:
+        kv = state_b = None
+    return {"model": m.id, "architecture": m.architecture, "layers by attention": layers_text(m),
+            "MoE layers": m.moe_layers, "experts (active)": f"{m.num_experts} ({m.experts_per_token})" if m.is_moe else "dense",
+            "params total (B)": m.total_params / 1e9, "params active (B)": m.active_params / 1e9,
+            "KV bytes/token": kv, "state MiB/sequence": None if state_b is None else state_b / 2**20,
+            "max context": m.max_context, "checkpoint format": m.default_weights}
+
+
+values, warnings = state.load(PAGE, DEFAULTS, ())
+st.title("Models")
+st.caption("Architecture facts from each model's config.json. KV bytes/token: whole model in bf16 before sharding "
+           "(full-attention layers; sliding layers capped at their window). State: linear-attention layers, fixed per request.")
+widgets.show_warnings(warnings)
+specs = {**catalog.models(), **state.imported_models()}
+imported = set(state.imported_models())
+rows = [dict(facts(m), source="imported" if mid in imported else "catalog") for mid, m in specs.items()]
+st.dataframe(rows, hide_index=True, width="stretch", column_config={
+    "params total (B)": st.column_config.NumberColumn(format="%.1f"),
+    "params active (B)": st.column_config.NumberColumn(format="%.1f"),
+    "KV bytes/token": st.column_config.NumberColumn(format="%,.0f"),
+    "state MiB/sequence": st.column_config.NumberColumn(format="%.1f")})
+
+model_id = widgets.model_input(PAGE, values, "Model for the format chart")
+state.publish(PAGE, {"model": model_id}, ())
+spec = specs[model_id]
+st.plotly_chart(charts.memory_by_format(sweeps.format_points(spec), spec.id,
+                                        {"H100 80 GB": 80, "H200 141 GB": 141, "B200 180 GB": 180}), width="stretch")
+st.caption("Whole-checkpoint weight bytes per format = parameters by tensor class x bits per weight (scales included); "
+           "embeddings, lm_head, routers and norms stay 16-bit in engine formats, GGUF quantizes them too. GB = 1e9 bytes.")
+if spec.notes:
+    st.markdown("\n".join(f"- {widgets.escape_md(n)}" for n in spec.notes))
+widgets.share_link(share.share_url(state.base_url(URL_PATH), {"model": model_id}, URL_PATH, ()))

@@ -1,0 +1,68 @@
+"""Planner page (default, served at `/`): one scenario in the sidebar, memory, speed and cost at once."""
+import streamlit as st
+from pydantic import ValidationError
+
+from planner import Scenario, catalog, share
+from ui import charts, compute, explain, state, widgets
+
+PAGE, URL_PATH = "planner", ""   # default page: share links point at `/?...` (DESIGN.md §5)
+DEFAULTS = dict(model=share.DEFAULT_MODEL, gpu="h200-sxm", gpus=2, engine="vllm", weights=None, kv_dtype="auto",
+                input_len=1024, output_len=256, concurrency=1)
+
+values, warnings = state.load(PAGE, DEFAULTS, ("tpot_ms_max",))
+st.title("LLM inference planner")
+st.caption("Pick a model and hardware in the sidebar; memory, speed and cost answer at once. Units and definitions at the bottom.")
+widgets.show_warnings(warnings)
+
+with st.sidebar:
+    st.header("Scenario")
+    model_id = widgets.model_input(PAGE, values)
+    spec = state.resolve_model(model_id)
+    values["weights"] = values.get("weights") or (catalog.model(spec) if isinstance(spec, str) else spec).default_weights
+    chosen = dict(model=model_id, **widgets.hardware_inputs(PAGE, values))
+    chosen.update(widgets.workload_inputs(PAGE, values))
+    chosen["usd_per_gpu_hour"] = widgets.price_input(PAGE, chosen["gpu"], values)
+    chosen.update(widgets.advanced_inputs(PAGE, values))
+chosen["tpot_ms_max"] = values.get("tpot_ms_max")
+query = state.publish(PAGE, chosen, ("tpot_ms_max",))
+
+try:
+    scenario = Scenario(**{k: v for k, v in chosen.items() if k in share.SCENARIO_KEYS and v is not None}
+                        | {"model": state.resolve_model(model_id)})
+except ValidationError as exc:
+    err = exc.errors()[0]
+    field = err["loc"][0] if err["loc"] else "scenario"
+    st.error(f"This scenario is invalid ({field}): {widgets.escape_md(err['msg'].removeprefix('Value error, '))}")
+    scenario = None
+
+if scenario is not None:
+    est = compute.estimate(scenario)
+    gpu = scenario.gpu_spec
+    where = f"{scenario.model_id} on {scenario.gpus} x {gpu.name} ({scenario.engine}, {scenario.weight_format} weights)"
+    if est.fits:
+        st.success(f"Fits: {where}. " + " ".join(est.notes))
+    else:
+        st.error(f"Does not fit: {where}. {est.reason}")
+        fixes = compute.nearest_fits(scenario)
+        st.info("Nearest configurations that fit: " + ("; ".join(label for label, _ in fixes) if fixes
+                else "none among more GPUs, fp8/4-bit weights, an fp8 KV cache or lower concurrency."))
+    widgets.metrics(est)
+    st.plotly_chart(charts.memory_bar(est.memory.model_dump(), gpu.name), width="stretch")
+    st.caption(explain.MEMORY)
+    left, right = st.columns(2)
+    running = est.performance.running_batch or (1 if scenario.concurrency == "max" else scenario.concurrency)
+    with left:
+        st.plotly_chart(charts.memory_vs_context(compute.context_points(scenario), scenario.input_len + scenario.output_len,
+                                                 est.memory.gpu_memory_gib, est.memory.total_gib_per_gpu, running), width="stretch")
+        st.caption(explain.CONTEXT)
+    with right:
+        current = dict(concurrency=running, **est.performance.model_dump(include={"output_tokens_per_s", "tpot_ms"}))
+        st.plotly_chart(charts.throughput_vs_concurrency(compute.concurrency_points(scenario), current,
+                                                         values.get("tpot_ms_max")), width="stretch")
+        st.caption(explain.CONCURRENCY)
+    with st.expander("Memory details"):
+        st.dataframe([{"figure": k, "value": v} for k, v in est.memory.model_dump().items()], hide_index=True)
+
+with st.expander("Units and metric definitions"):
+    st.markdown(explain.UNITS)
+widgets.share_link(share.share_url(state.base_url(URL_PATH), chosen, URL_PATH, ("tpot_ms_max",)))

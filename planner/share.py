@@ -1,0 +1,164 @@
+"""Scenario <-> URL query parameters: validated, versioned, safe to echo (shared/DESIGN.md §2, §5).
+
+Keys are the Scenario field names of DESIGN.md §2 plus a few page keys (service targets). Query
+strings are untrusted: every value goes through the same pydantic rules as planner.Scenario; a bad
+one is dropped with a warning that names the parameter (never the raw value, which may be hostile
+text), and the rest of the scenario still loads. Pure: no Streamlit, no I/O.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .scenario import Scenario
+from .schemas import ModelSpec
+
+VERSION = "1"
+MAX_VALUE_CHARS = 200          # the longest catalog id is < 60 characters
+DEFAULT_MODEL = "Qwen/Qwen3-Next-80B-A3B-Instruct"
+SCENARIO_KEYS = (
+    "model", "gpu", "gpus", "tp", "pp", "ep", "engine", "weights", "kv_dtype", "input_len", "output_len",
+    "concurrency", "gpu_memory_utilization", "usd_per_gpu_hour", "spec_tokens", "acceptance_length",
+    "cpu_offload_experts", "state_dtype", "max_num_seqs", "max_num_batched_tokens",
+)
+_SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_SAFE_QUOTED = re.compile(r"^['\"][A-Za-z0-9._/:+ -]{0,60}['\"]$")
+
+
+class PageParams(BaseModel):
+    """Page-only keys (Compare targets, budgets): finite and bounded like the scenario fields."""
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    ttft_ms_max: float | None = Field(None, gt=0, le=600_000)
+    tpot_ms_max: float | None = Field(None, gt=0, le=60_000)
+    budget_usd_per_hour: float | None = Field(None, gt=0, le=1_000_000)
+
+
+PAGE_KEYS = tuple(PageParams.model_fields)
+
+
+class _Fields(Scenario):
+    """Scenario with field rules only: cross-field rules are checked once all fields are known."""
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        return self
+
+
+def _short(msg: str) -> str:
+    """One readable line: no catalog listing, no echo of the offending input beyond 40 characters."""
+    msg = msg.removeprefix("Value error, ").split("; known:")[0]
+    msg = _QUOTED.sub(lambda m: m.group(0) if _SAFE_QUOTED.match(m.group(0)) else "(the given value)", msg)
+    return msg if len(msg) <= 160 else msg[:157] + "..."
+
+
+def _last(raw) -> str:
+    return str(raw[-1] if isinstance(raw, (list, tuple)) and raw else raw)
+
+
+def _number_problem(text: str) -> str | None:
+    try:
+        x = float(text)
+    except ValueError:
+        return None
+    return None if math.isfinite(x) else "must be a finite number"
+
+
+def _check_field(key: str, text: str, models: Mapping[str, ModelSpec]):
+    """(typed value, None) or (None, message) for one scenario key, checked in isolation."""
+    if key == "model":
+        hit = next((m for mid, m in models.items() if mid.lower() == text.strip().lower()), None)
+        if hit is not None:
+            return hit.id, None
+        kwargs = {"model": text}
+    else:
+        kwargs = {"model": DEFAULT_MODEL, key: text}
+    try:
+        s = _Fields(**kwargs)
+    except ValidationError as exc:
+        return None, _short(exc.errors()[0]["msg"])
+    value = getattr(s, key)
+    return (value.id if isinstance(value, ModelSpec) else value), None
+
+
+def _check_page(key: str, text: str):
+    try:
+        return getattr(PageParams(**{key: text}), key), None
+    except ValidationError as exc:
+        return None, _short(exc.errors()[0]["msg"])
+
+
+def _cross_field(values: dict, defaults: Mapping, models: Mapping[str, ModelSpec], warnings: list[str]) -> dict:
+    """Drop the fields that the combined scenario rejects (e.g. a GGUF format with vLLM), one at a time."""
+    for _ in SCENARIO_KEYS:
+        merged = {k: v for k, v in {**defaults, **values}.items() if k in SCENARIO_KEYS and v is not None}
+        merged.setdefault("model", DEFAULT_MODEL)
+        merged["model"] = models.get(merged["model"], merged["model"])
+        try:
+            Scenario(**merged)
+            return values
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            msg = _short(err["msg"])
+            field = err["loc"][0] if err["loc"] else msg.split(":")[0]
+            if field not in values:  # a default's fault, not the URL's: keep the URL values
+                return values
+            warnings.append(f"{field}: {msg.removeprefix(field + ': ')}")
+            values.pop(field)
+    return values
+
+
+def from_query(params: Mapping, defaults: Mapping | None = None, page_keys: tuple[str, ...] = PAGE_KEYS,
+               models: Mapping[str, ModelSpec] | None = None) -> tuple[dict, list[str]]:
+    """Validated values of a query string and one warning per dropped parameter, naming it."""
+    models, values, warnings = models or {}, {}, []
+    for key, raw in params.items():
+        text = _last(raw).strip()
+        name = key if _SAFE_NAME.match(str(key)) else "(unnamed)"
+        if key == "v":
+            if text != VERSION:
+                warnings.append(f"v: share-link version not understood; read as version {VERSION}")
+            continue
+        if key not in SCENARIO_KEYS and key not in page_keys:
+            warnings.append(f"{name}: not a parameter of this page; ignored")
+            continue
+        if len(text) > MAX_VALUE_CHARS:
+            warnings.append(f"{name}: value longer than {MAX_VALUE_CHARS} characters; ignored")
+            continue
+        problem = _number_problem(text)
+        value, problem = (None, problem) if problem else (
+            _check_field(key, text, models) if key in SCENARIO_KEYS else _check_page(key, text))
+        if problem:
+            warnings.append(f"{name}: {problem}; ignored")
+        else:
+            values[key] = value
+    return _cross_field(values, defaults or {}, models, warnings), warnings
+
+
+def _text(value) -> str:
+    if isinstance(value, ModelSpec):
+        return value.id
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def to_query(values: Mapping, page_keys: tuple[str, ...] = PAGE_KEYS) -> dict[str, str]:
+    """Query parameters of a scenario (plus page keys), in a stable order, with the format version."""
+    out = {"v": VERSION}
+    for key in (*SCENARIO_KEYS, *page_keys):
+        if values.get(key) is not None:
+            out[key] = _text(values[key])
+    return out
+
+
+def share_url(base: str, values: Mapping, url_path: str = "", page_keys: tuple[str, ...] = PAGE_KEYS) -> str:
+    """Full link; the default page lives at `/` (its own url_path is not routable, DESIGN.md §5)."""
+    path = url_path.strip("/")
+    return f"{base.rstrip('/')}/{path}?{urlencode(to_query(values, page_keys))}"

@@ -1,0 +1,40 @@
+"""Planner calls cached at the app layer (STYLE rule 11): equal scenarios share one cache entry.
+
+st.cache_data hashes pydantic arguments by value (pickling), so a Scenario holding an imported
+ModelSpec is a valid key too; lru_cache could not take it (ModelSpec has an unhashable dict field).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+import planner
+from planner import Scenario
+from ui import sweeps
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def estimate(s: Scenario) -> planner.Estimate:
+    return planner.estimate_scenario(s)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def context_points(s: Scenario) -> list[dict]:
+    return sweeps.context_points(s, estimate(s))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def concurrency_points(s: Scenario) -> list[dict]:
+    return sweeps.concurrency_points(s)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def nearest_fits(s: Scenario) -> list[tuple[str, dict]]:
+    return sweeps.nearest_fits(s)
+
+
+@st.cache_data(max_entries=32, show_spinner="Evaluating every GPU x count x format x engine ...")
+def recommend(model: str, input_len: int, output_len: int, concurrency, ttft_ms_max, tpot_ms_max,
+              budget_usd_per_hour, kv_dtype: str = "auto"):
+    return planner.recommend(model, input_len=input_len, output_len=output_len, concurrency=concurrency,
+                             ttft_ms_max=ttft_ms_max, tpot_ms_max=tpot_ms_max,
+                             budget_usd_per_hour=budget_usd_per_hour, kv_dtype=kv_dtype)

@@ -1,0 +1,77 @@
+"""Session and URL state: seed widgets from the share link once, write the page's state back every run.
+
+STYLE rule 10: on a page's first run (or when the URL changed under it) values come from
+st.query_params through planner.share.from_query (validated, warnings name the parameter); after the
+widgets, the page writes planner.share.to_query back. A session-wide dict keeps the scenario when
+the user switches pages, since the sidebar drops query parameters in a real browser (DESIGN.md §5).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from planner import catalog, share
+from planner.schemas import ModelSpec
+
+SHARED = "scenario"           # session key: the scenario values last seen on any page
+IMPORTED = "imported_models"  # session key: {model_id: ModelSpec} from the Import page
+
+
+def imported_models() -> dict[str, ModelSpec]:
+    return dict(st.session_state.get(IMPORTED) or {})
+
+
+def model_options() -> list[str]:
+    """Catalog ids, then ids imported in this session."""
+    ids = list(catalog.models())
+    return ids + [m for m in imported_models() if m not in ids]
+
+
+def resolve_model(model_id: str) -> str | ModelSpec:
+    """What to pass as `model=` to planner.estimate: the catalog id, or the imported ModelSpec."""
+    return imported_models().get(model_id, model_id)
+
+
+def key(page: str, name: str) -> str:
+    return f"{page}_{name}"
+
+
+def load(page: str, defaults: dict, page_keys: tuple[str, ...] = ()) -> tuple[dict, list[str]]:
+    """This run's values (URL when new, else the session) and the warnings about dropped URL parameters."""
+    query = {k: st.query_params.get_all(k)[-1] for k in st.query_params.keys()}
+    shared = st.session_state.setdefault(SHARED, {})
+    warnings: list[str] = []
+    seeded = st.session_state.get(f"_{page}_seeded", False)
+    if not seeded or (query and query != st.session_state.get(f"_{page}_written")):
+        values, warnings = share.from_query(query, defaults, page_keys, imported_models())
+        shared.update(values)
+        for name, value in values.items():  # a share link overrides what the widgets held
+            st.session_state[key(page, name)] = value
+        st.session_state[f"_{page}_seeded"] = True
+    return {**defaults, **{k: v for k, v in shared.items() if v is not None}}, warnings
+
+
+def init(page: str, name: str, value) -> str:
+    """Widget key, holding `value` unless the widget already has a state (no value= on the widget)."""
+    k = key(page, name)
+    if k not in st.session_state:
+        st.session_state[k] = value
+    return k
+
+
+def publish(page: str, values: dict, page_keys: tuple[str, ...] = ()) -> dict[str, str]:
+    """Write the page's state to the URL (only when it changed) and to the session-wide scenario."""
+    st.session_state.setdefault(SHARED, {}).update(values)
+    query = share.to_query(values, page_keys)
+    current = {k: st.query_params.get_all(k)[-1] for k in st.query_params.keys()}
+    if current != query:
+        st.query_params.from_dict(query)
+    st.session_state[f"_{page}_written"] = query
+    return query
+
+
+def base_url(url_path: str = "") -> str:
+    """The app's root URL as the browser sees it (st.context.url carries the page's path)."""
+    url = (st.context.url or "http://localhost:8501").split("?")[0].rstrip("/")
+    if url_path and url.endswith("/" + url_path):
+        url = url[: -len(url_path) - 1]
+    return url

@@ -1,0 +1,96 @@
+"""Pure sweeps behind the Planner and Models charts: one planner call per point, no Streamlit.
+
+Memory versus context uses the engine plan of planner.memory (weights, activations, overhead and
+one request's pages at each context); concurrency sweeps and the "nearest configuration that fits"
+call planner.estimate_scenario on neighbouring scenarios, so the charts agree with the headline numbers.
+"""
+from __future__ import annotations
+
+import math
+
+from pydantic import ValidationError
+
+from planner import Scenario, estimate_scenario
+from planner import memory as mem
+from planner.precision import FORMATS, class_bytes
+from planner.units import GB, GIB
+
+CHART_FORMATS = ("bf16", "fp8", "int8", "int4-awq", "mxfp4", "nvfp4", "gguf-q8_0", "gguf-q6_k", "gguf-q4_k_m", "gguf-q2_k")
+CONCURRENCY_LEVELS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+def _running(s: Scenario, est) -> int:
+    return est.performance.running_batch or (1 if s.concurrency == "max" else s.concurrency)
+
+
+def context_points(s: Scenario, est, n: int = 40) -> list[dict]:
+    """Per-GPU memory the scenario's requests need at contexts from 128 tokens to the model's limit."""
+    top = s.model_spec.max_context or max(4 * (s.input_len + s.output_len), 32_768)
+    contexts = sorted({round(math.exp(math.log(128) + i * (math.log(top) - math.log(128)) / (n - 1))) for i in range(n)}
+                      | {s.input_len + s.output_len})
+    batch = _running(s, est)
+    per_gpu = math.ceil(batch / s.dp_degree)
+    b = mem.budget(s, batch, s.input_len + s.output_len)
+    fixed = b.weights + b.activation + b.overhead
+    rows = []
+    for ctx in contexts:
+        need = mem.request_bytes(s, ctx, b.pages) * per_gpu
+        fits = est.memory.kv_cache_gib_per_gpu > 0 and mem.max_concurrency(s, b, ctx) >= batch
+        rows.append(dict(context=ctx, need_gib=(fixed + need) / GIB, kv_gib=need / GIB, fits=fits))
+    return rows
+
+
+def concurrency_points(s: Scenario, levels=CONCURRENCY_LEVELS) -> list[dict]:
+    """Throughput and latency of the scenario at each closed-loop concurrency (not fitting: skipped)."""
+    rows = []
+    for c in levels:
+        est = estimate_scenario(s.model_copy(update={"concurrency": c}))
+        p = est.performance
+        if est.fits and p.tpot_ms is not None:
+            rows.append(dict(concurrency=c, output_tokens_per_s=p.output_tokens_per_s, tpot_ms=p.tpot_ms,
+                             ttft_ms=p.ttft_ms, per_user_tokens_per_s=p.output_tokens_per_s_per_user))
+        if c >= est.memory.max_concurrency:
+            break
+    return rows
+
+
+def format_points(model, formats=CHART_FORMATS) -> list[dict]:
+    """Weight bytes of the whole checkpoint in each format (scales included), in GB and GiB."""
+    rows = []
+    for f in formats:
+        if f == "mxfp4" and not model.is_moe:
+            continue
+        total = sum(class_bytes(model, FORMATS[f]).values())
+        rows.append(dict(weights=f, label=FORMATS[f].label or f, weights_gb=total / GB, weights_gib=total / GIB))
+    return rows
+
+
+def _variants(s: Scenario) -> list[tuple[str, dict]]:
+    out = [(f"fits with {n} GPUs (tp={n})", dict(gpus=n, tp=n, pp=None)) for n in (2, 4, 8) if n > s.gpus]
+    if s.engine != "llamacpp":
+        out += [(f"fits in {w} weights", dict(weights=w)) for w in ("fp8", "nvfp4", "int4-awq") if w != s.weight_format]
+        out += [("fits with an fp8 KV cache", dict(kv_dtype="fp8"))]
+    else:
+        out += [(f"fits in {w}", dict(weights=w)) for w in ("gguf-q4_k_m", "gguf-q2_k") if w != s.weight_format]
+    out += [(f"fits in fp8 on {n} GPUs (tp={n})", dict(gpus=n, tp=n, pp=None, weights="fp8")) for n in (2, 4, 8)
+            if n > s.gpus and s.engine != "llamacpp"]
+    return out
+
+
+def nearest_fits(s: Scenario, limit: int = 3) -> list[tuple[str, dict]]:
+    """Neighbouring configurations that fit, each as (sentence, changed scenario keys)."""
+    found = []
+    for label, change in _variants(s):
+        try:
+            est = estimate_scenario(Scenario(**{**s.model_dump(exclude_none=True), **change}))
+        except ValidationError:
+            continue
+        if est.fits:
+            found.append((label, change))
+        if len(found) >= limit:
+            break
+    if s.concurrency != "max" and len(found) < limit:
+        est = estimate_scenario(s)
+        if est.memory.max_concurrency >= 1 and est.memory.max_concurrency < s.concurrency:
+            found.append((f"fits at concurrency {est.memory.max_concurrency}", dict(concurrency=est.memory.max_concurrency)))
+    return found

@@ -1,0 +1,120 @@
+"""Widget helpers shared by the pages: scenario inputs, metrics, warnings and the share-link control.
+
+User-supplied text is never rendered as HTML (no unsafe_allow_html anywhere); warnings that may
+quote a URL value are markdown-escaped first.
+"""
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from planner import catalog
+from planner.precision import FORMATS
+from planner.scenario import ENGINES
+from ui import explain, state
+
+KV_DTYPES = ("auto", "bf16", "fp16", "fp8", "q8_0", "q4_0")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_md(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def show_warnings(warnings: list[str]) -> None:
+    for w in warnings:
+        st.warning("Ignored a share-link parameter: " + escape_md(w), icon="⚠️")
+
+
+def gpu_label(gpu_id: str) -> str:
+    g = catalog.gpu(gpu_id)
+    return f"{g.name} ({g.memory_gb_vendor:g} GB)"
+
+
+def model_input(page: str, values: dict, label: str = "Model") -> str:
+    options = state.model_options()
+    current = values["model"] if values["model"] in options else options[0]
+    return st.selectbox(label, options, key=state.init(page, "model", current),
+                        help="Catalog models plus models imported in this session; type to search.")
+
+
+def workload_inputs(page: str, values: dict) -> dict:
+    """input_len, output_len and concurrency (an int, or 'max' for offline batch runs)."""
+    out = {}
+    c1, c2 = st.columns(2)
+    out["input_len"] = c1.number_input("Input tokens", 0, 10_000_000, step=256, key=state.init(page, "input_len", values["input_len"]))
+    out["output_len"] = c2.number_input("Output tokens", 0, 10_000_000, step=64, key=state.init(page, "output_len", values["output_len"]))
+    is_max = st.toggle("Max concurrency (offline batch)", key=state.init(page, "offline", values["concurrency"] == "max"),
+                       help="Run as many requests at once as memory and the engine admit, as offline throughput runs do.")
+    n = st.number_input("Concurrent requests", 1, 100_000, disabled=is_max, key=state.init(
+        page, "concurrency_n", values["concurrency"] if values["concurrency"] != "max" else 1),
+        help="Closed loop: this many requests always in flight.")
+    out["concurrency"] = "max" if is_max else int(n)
+    return out
+
+
+def hardware_inputs(page: str, values: dict) -> dict:
+    out = {}
+    gpu_ids = list(catalog.gpus())
+    out["gpu"] = st.selectbox("GPU", gpu_ids, format_func=gpu_label, key=state.init(page, "gpu", values["gpu"]))
+    c1, c2 = st.columns(2)
+    out["gpus"] = c1.number_input("GPUs", 1, 1024, key=state.init(page, "gpus", values["gpus"]))
+    out["engine"] = c2.selectbox("Engine", ENGINES, key=state.init(page, "engine", values["engine"]))
+    fmts = list(FORMATS)
+    out["weights"] = c1.selectbox("Weights", fmts, key=state.init(page, "weights", values["weights"]),
+                                  help="Weight format; scales included in the size. GGUF formats need engine llamacpp.")
+    out["kv_dtype"] = c2.selectbox("KV cache", KV_DTYPES, key=state.init(page, "kv_dtype", values["kv_dtype"]),
+                                   help="auto = the model's own dtype; q8_0/q4_0 are llama.cpp only.")
+    return out
+
+
+def advanced_inputs(page: str, values: dict) -> dict:
+    out = {}
+    with st.expander("Parallelism and engine budget"):
+        c1, c2, c3 = st.columns(3)
+        for col, name, hi in ((c1, "tp", 1024), (c2, "pp", 256), (c3, "ep", 1024)):
+            out[name] = col.number_input(name, 1, hi, value=None, placeholder="auto", key=state.init(page, name, values.get(name)))
+        out["gpu_memory_utilization"] = st.number_input(
+            "GPU memory utilization", 0.06, 1.0, value=None, step=0.01, placeholder="engine default",
+            key=state.init(page, "gpu_memory_utilization", values.get("gpu_memory_utilization")),
+            help="Share of GPU memory the engine may use (vLLM --gpu-memory-utilization, default 0.9).")
+    return out
+
+
+def price_input(page: str, gpu_id: str, values: dict) -> float | None:
+    """$/GPU-hour prefilled from the catalog; returns None while it equals the catalog price."""
+    catalog_price = catalog.gpu(gpu_id).price_usd_gpu_hr
+    k, seen = state.key(page, "usd_per_gpu_hour"), f"_{page}_price_gpu"
+    if st.session_state.get(seen) not in (None, gpu_id):  # another GPU picked: its own price
+        st.session_state[k] = catalog_price
+    st.session_state[seen] = gpu_id
+    price = st.number_input("$ per GPU-hour", 0.0, 1000.0, step=0.1, format="%.2f",
+                            key=state.init(page, "usd_per_gpu_hour", values.get("usd_per_gpu_hour") or catalog_price),
+                            help="Prefilled with the catalog's typical on-demand price (see the GPUs page); edit freely.")
+    if price is None or (catalog_price is not None and abs(price - catalog_price) < 1e-9):
+        return None
+    return float(price)
+
+
+def fmt(x, spec: str, unit: str = "") -> str:
+    return "n/a" if x is None else f"{x:{spec}}{unit}"
+
+
+def metrics(est) -> None:
+    p, c, m = est.performance, est.cost, est.memory
+    row1 = st.columns(4)
+    row1[0].metric("TTFT", fmt(p.ttft_ms, ",.0f", " ms"), help=explain.TTFT)
+    row1[1].metric("TPOT", fmt(p.tpot_ms, ",.1f", " ms"), help=explain.TPOT)
+    row1[2].metric("Tokens/s per user", fmt(p.output_tokens_per_s_per_user, ",.1f"), help=explain.PER_USER)
+    row1[3].metric("Output tokens/s, all users", fmt(p.output_tokens_per_s, ",.0f"), help=explain.AGGREGATE)
+    row2 = st.columns(4)
+    row2[0].metric("$ / M output tokens", fmt(c.usd_per_million_output_tokens, ",.2f"), help=explain.USD_OUT)
+    row2[1].metric("$ / M input tokens", fmt(c.usd_per_million_input_tokens, ",.3f"), help=explain.USD_IN)
+    row2[2].metric("Max concurrency", f"{m.max_concurrency:,}", help=explain.MAX_CONC)
+    row2[3].metric("$ per hour", fmt(c.usd_per_hour, ",.2f"), help=f"GPUs x $/GPU-hour. Price: {c.price_source[:300]}")
+
+
+def share_link(url: str) -> None:
+    st.markdown("**Copy share link** (opens this exact scenario; the copy icon is at the right of the box)")
+    st.code(url, language=None, wrap_lines=True)
