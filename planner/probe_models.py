@@ -1,0 +1,135 @@
+"""Pydantic models of the endpoint probe: its settings, one request's outcome, one level's figures.
+
+Everything saved or shown goes through these models; the API key is a SecretStr excluded from every
+dump (issue #4: never in saved results, URLs or logs). Metric definitions follow shared/DESIGN.md §3.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+DEFINITIONS = {
+    "ttft_ms": "time to first token: request sent -> first non-empty streamed token (ms)",
+    "tpot_ms": "time per output token: (e2e - TTFT) / (output tokens - 1), per request (ms)",
+    "itl_ms": "inter-token latency: gaps between consecutive streamed content chunks (ms)",
+    "e2e_latency_s": "end-to-end latency: request sent -> end of stream (s)",
+    "output_tokens_per_s": "all output tokens of the level / wall time of the level",
+    "output_tokens_per_s_per_user": "mean over requests of (output tokens - 1) / (e2e - TTFT) = 1 / TPOT",
+    "request_throughput_per_s": "completed requests / wall time of the level",
+    "goodput_per_s": "completed requests meeting the TTFT and TPOT targets / wall time",
+    "token_count_source": "usage = the server's usage block; chunks = counted streamed content chunks",
+}
+ErrorKind = Literal["timeout", "connect", "http_4xx", "http_5xx", "rate_limited", "redirect", "malformed",
+                    "truncated", "empty", "refused_by_policy", "stopped", "other"]
+
+
+class ProbeConfig(BaseModel):
+    """What to probe and how hard. The key never leaves this object except as a Bearer header."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str = Field(description="base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080")
+    model: str | None = Field(None, description="served model name; None = first of /v1/models")
+    api: Literal["chat", "completions"] = "chat"
+    api_key: SecretStr | None = Field(None, exclude=True, repr=False)
+    concurrency: tuple[int, ...] = Field((1, 4, 16), min_length=1, max_length=12)
+    requests: int = Field(8, ge=1, le=10_000, description="requests per level")
+    input_len: int = Field(128, ge=1, le=200_000)
+    output_len: int = Field(64, ge=1, le=100_000)
+    connect_timeout_s: float = Field(5.0, gt=0, le=120)
+    read_timeout_s: float = Field(30.0, gt=0, le=3600, description="longest silence inside a stream")
+    request_timeout_s: float = Field(300.0, gt=0, le=7200, description="longest whole request")
+    max_duration_s: float = Field(1800.0, gt=0, le=86_400, description="whole run; later requests are skipped")
+    warmup: bool = True
+    ttft_ms_target: float | None = Field(None, gt=0)
+    tpot_ms_target: float | None = Field(None, gt=0)
+    usd_per_gpu_hour: float | None = Field(None, ge=0, le=1000)
+    gpus: int = Field(1, ge=1, le=1024)
+    max_retry_after_s: float = Field(5.0, ge=0, le=60, description="longest Retry-After the probe honours")
+
+    @field_validator("concurrency", mode="before")
+    @classmethod
+    def _levels(cls, v):
+        if isinstance(v, str):
+            v = [x for x in v.replace(" ", "").split(",") if x]
+        levels = tuple(int(x) for x in v)
+        if not levels or any(not 1 <= c <= 4096 for c in levels):
+            raise ValueError("concurrency levels must be whole numbers from 1 to 4096, e.g. 1,4,16")
+        return levels
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str):
+        v = v.strip().rstrip("/")
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        if "@" in v.split("://", 1)[1].split("/", 1)[0]:
+            raise ValueError("url must not carry credentials; give the key as an API key")
+        return v.removesuffix("/v1")
+
+
+class RequestResult(BaseModel):
+    """One streamed request, timed with time.perf_counter relative to its own send time."""
+    model_config = ConfigDict(extra="forbid")
+    ok: bool
+    error_kind: ErrorKind | None = None
+    error: str | None = None
+    start_s: float = 0.0                 # send time relative to the level start
+    ttft_s: float | None = None
+    e2e_s: float | None = None
+    itl_s: list[float] = Field(default_factory=list)
+    output_tokens: int = 0
+    input_tokens: int | None = None
+    token_count_source: Literal["usage", "chunks"] = "chunks"
+    retry_after_s: float | None = None
+
+    @property
+    def tpot_s(self) -> float | None:
+        """(e2e - TTFT) / (n - 1): undefined for a single token."""
+        if not self.ok or self.output_tokens < 2 or self.ttft_s is None or self.e2e_s is None:
+            return None
+        return (self.e2e_s - self.ttft_s) / (self.output_tokens - 1)
+
+
+class Stats(BaseModel):
+    mean: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p99: float | None = None
+
+
+class LevelResult(BaseModel):
+    """The issue's JSON shape for one concurrency level, plus goodput and cost."""
+    concurrency: int
+    requests: int
+    completed: int
+    errors: int
+    error_kinds: dict[str, int]
+    ttft_ms: Stats
+    tpot_ms: Stats
+    itl_ms: Stats
+    e2e_latency_s: Stats
+    output_tokens: int
+    input_tokens: int
+    output_tokens_per_s: float | None
+    output_tokens_per_s_per_user: float | None
+    request_throughput_per_s: float | None
+    token_count_source: Literal["usage", "chunks", "mixed", "none"]
+    goodput_per_s: float | None = None
+    wall_time_s: float = 0.0
+    usd_per_million_output_tokens: float | None = None
+
+
+class ProbeResult(BaseModel):
+    """A whole probe run: settings (without the key), the served model, levels and notes."""
+    url: str
+    model: str | None
+    api: str
+    input_len: int
+    output_len: int
+    measured_input_tokens: int | None = None
+    levels: list[LevelResult]
+    notes: list[str] = Field(default_factory=list)
+    definitions: dict[str, str] = Field(default_factory=lambda: dict(DEFINITIONS))
+    usd_per_gpu_hour: float | None = None
+    gpus: int = 1
+    stopped: bool = False
