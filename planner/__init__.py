@@ -6,14 +6,9 @@
 The engine is a pure library (no Streamlit, no I/O at import); the dashboard, CLI and PDF call it.
 """
 from .estimate import estimate, estimate_scenario
+from .recommend import Recommendation, recommend
 from .results import Estimate
 from .scenario import Calibration, Scenario
 
-__all__ = ["estimate", "estimate_scenario", "Estimate", "Scenario", "Calibration", "recommend"]
+__all__ = ["estimate", "estimate_scenario", "recommend", "Recommendation", "Estimate", "Scenario", "Calibration"]
 __version__ = "0.1.0"
-
-
-def recommend(*args, **kwargs):
-    """Search GPU x count x format x engine for a workload (see planner.recommend)."""
-    from .recommend import recommend as _recommend
-    return _recommend(*args, **kwargs)

@@ -50,6 +50,7 @@ def _gpu_from_row(row: dict) -> GpuSpec:
         id=row["id"].strip(), name=row["name"], vendor=row["vendor"], architecture=row["architecture"],
         generation=_generation(row["architecture"]), memory_gb_vendor=_float(row, "memory_gb_vendor", True),
         memory_gib_usable=memory_gib, mem_bw_tbps=_float(row, "mem_bw_tbps", True),
+        decode_bw_factor=_float(row, "decode_bw_factor") or 1.0,
         bf16_dense_tflops=_float(row, "bf16_dense_tflops") or 0.0, fp8_dense_tflops=_float(row, "fp8_dense_tflops"),
         int8_dense_tops=_float(row, "int8_dense_tops"), fp4_dense_tflops=_float(row, "fp4_dense_tflops"),
         native_fp8=row["native_fp8"].lower().startswith("yes"), native_fp4=row["native_fp4"].lower().startswith("yes"),

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .engines import FORMAT_BANDWIDTH_EFFICIENCY, GENERATION_BANDWIDTH, EngineProfile, profile
+from . import engines
+from .engines import EngineProfile, profile
 from .memory import VOCAB, kv_bytes_at_context, state_bytes_per_sequence, weights
 from .precision import FORMATS, class_bytes, compute_tflops, effective_format, kernel_class
 from .scenario import Scenario
@@ -33,16 +34,20 @@ def expert_union(num_experts: int, top_k: int, tokens: float) -> float:
 
 @dataclass(frozen=True)
 class Step:
-    """One forward step on one GPU, in seconds, by component (they sum to `total`)."""
+    """One forward step on one GPU, in seconds, by component (they sum to `total`).
+
+    `cpu_wait` is the time the GPU idles while the engine's CPU side (scheduling, sampling, output
+    streaming for every running sequence) finishes; the two overlap, so only the excess counts."""
     weights: float
     attention: float
     state: float
     communication: float
     fixed: float
+    cpu_wait: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.weights + self.attention + self.state + self.communication + self.fixed
+        return self.weights + self.attention + self.state + self.communication + self.fixed + self.cpu_wait
 
 
 def _dense_per_gpu(s: Scenario) -> tuple[float, float]:
@@ -67,8 +72,8 @@ def _dense_per_gpu(s: Scenario) -> tuple[float, float]:
 def _bandwidth(s: Scenario, p: EngineProfile) -> float:
     gpu = s.gpu_spec
     fmt = effective_format(s.model_spec, FORMATS[s.weight_format])
-    eff = p.mem_efficiency * GENERATION_BANDWIDTH.get(gpu.generation, 0.9)
-    weight_eff = eff * FORMAT_BANDWIDTH_EFFICIENCY[kernel_class(fmt, gpu)]
+    eff = p.mem_efficiency * engines.GENERATION_BANDWIDTH.get(gpu.generation, 0.9) * gpu.decode_bw_factor
+    weight_eff = eff * engines.FORMAT_BANDWIDTH_EFFICIENCY[kernel_class(fmt, gpu)]
     return gpu.mem_bw_tbps * TB * weight_eff, gpu.mem_bw_tbps * TB * eff
 
 
@@ -96,7 +101,7 @@ def communication(s: Scenario, p: EngineProfile, tokens_local: float, tokens_glo
     if ep > 1 and m.is_moe:
         moe_layers = m.moe_layers / s.pp_degree
         msg = tokens_local * m.experts_per_token * m.hidden_size * 2 * (ep - 1) / ep
-        t += 2 * moe_layers * (alpha + msg / _busbw(s))
+        t += 2 * moe_layers * (engines.ALLTOALL_LATENCY_US * US + msg / _busbw(s))
     if s.pp_degree > 1:
         t += (s.pp_degree - 1) / s.pp_degree * (alpha + tokens_local * m.hidden_size * 2 / _busbw(s))
     return t
@@ -134,17 +139,23 @@ def decode_step(s: Scenario, batch: float, context: float, tokens_per_seq: int =
     expert_bytes = w.expert_bytes_per_layer_per_gpu * gpu_layers * (touched / m.num_experts if m.num_experts else 0)
     split = s.ep_degree if s.ep_degree > 1 else s.tp_degree
     expert_flops = 2 * (tokens_global if s.ep_degree > 1 else tokens_local) * m.experts_per_token * m.params_per_expert * moe_layers / split
-    gemm = max((dense_bytes + expert_bytes) / bw_weights, (2 * tokens_local * dense_params + expert_flops) / flops_rate)
+    imbalance = engines.EP_IMBALANCE if s.ep_degree > 1 else 1.0
+    gemm = max((dense_bytes + expert_bytes * imbalance) / bw_weights,
+               (2 * tokens_local * dense_params + expert_flops * imbalance) / flops_rate)
     gemm += _cpu_experts_time(s, touched)
+    per_gpu_experts = touched / (s.ep_degree if s.ep_degree > 1 else 1)
+    gemm += per_gpu_experts * gpu_layers * engines.EXPERT_OVERHEAD_US * US
     kv = local * kv_bytes_at_context(s, int(context))
     attn_flops = _attention_flops(s, local * tokens_per_seq, context, causal=False)
     if prefill_tokens:
         attn_flops += _attention_flops(s, prefill_tokens / s.dp_degree, s.input_len, causal=True)
-    attention = max(kv / bw, attn_flops / flops_rate)
+    attention = max(kv / (bw * engines.ATTENTION_EFFICIENCY), attn_flops / flops_rate)
     state = 2 * local * state_bytes_per_sequence(s, per_gpu=True) / bw
     fixed = m.num_layers / s.pp_degree * p.layer_overhead_us * US + p.step_overhead_ms * MS
     comm = communication(s, p, tokens_local, tokens_global)
-    return Step(gemm, attention, state, comm, fixed)
+    gpu_time = gemm + attention + state + comm + fixed
+    cpu_time = local * s.pp_degree * p.seq_overhead_us * US
+    return Step(gemm, attention, state, comm, fixed, max(0.0, cpu_time - gpu_time))
 
 
 def _cpu_experts_time(s: Scenario, touched: float) -> float:

@@ -31,7 +31,8 @@ def _step(s: Scenario, batch: int, context: float, prefill_tokens: float) -> tup
 
 def _bound(step: Step) -> str:
     parts = {"weight reads": step.weights, "KV-cache reads": step.attention, "state reads": step.state,
-             "communication": step.communication, "fixed per-step costs": step.fixed}
+             "communication": step.communication, "fixed per-step costs": step.fixed,
+             "engine CPU work per sequence": step.cpu_wait}
     return max(parts, key=parts.get)
 
 
@@ -57,7 +58,7 @@ def performance(s: Scenario, concurrency: int, running: int) -> Performance:
         request_throughput_per_s=concurrency / e2e,
         decode_step_ms={k: v / MS for k, v in (("weights", step.weights), ("attention", step.attention),
                                                ("state", step.state), ("communication", step.communication),
-                                               ("fixed", step.fixed))},
+                                               ("fixed", step.fixed), ("cpu_wait", step.cpu_wait))},
         bound=_bound(step))
 
 
