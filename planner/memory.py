@@ -248,9 +248,13 @@ def kv_pool_tokens(s: Scenario, b: Budget) -> int:
 
 def max_context(s: Scenario, b: Budget, concurrency: int) -> int:
     """Longest context at which `concurrency` requests still fit (0 if none)."""
-    lo, hi = 0, s.model_spec.max_context or 10_000_000
     if max_concurrency(s, b, 1) < concurrency:
         return 0
+    lo, hi = 1, s.model_spec.max_context or 10_000_000
+    if s.engine not in ("llamacpp", "transformers") and not b.pages:
+        per_token = kv_bytes_per_token(s, per_gpu=True)  # full-context layers grow without bound
+        if per_token:
+            hi = min(hi, int(b.kv_pool / per_token) + BLOCK)
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if max_concurrency(s, b, mid) >= concurrency:

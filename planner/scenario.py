@@ -5,6 +5,7 @@ pydantic ValidationError that names the field and what is allowed (shared/DESIGN
 """
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -111,7 +112,7 @@ class Scenario(BaseModel):
         return self
 
     # Resolved views -----------------------------------------------------------------------------
-    @property
+    @cached_property
     def model_spec(self) -> ModelSpec:
         return self.model if isinstance(self.model, ModelSpec) else catalog.model(self.model)
 
@@ -119,7 +120,7 @@ class Scenario(BaseModel):
     def model_id(self) -> str:
         return self.model_spec.id
 
-    @property
+    @cached_property
     def gpu_spec(self) -> GpuSpec:
         return catalog.gpu(self.gpu)
 
