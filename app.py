@@ -5,13 +5,13 @@ builders in ui/); other pages join with one line in PAGES. The default page is s
 """
 import streamlit as st
 
-st.set_page_config(page_title="LLM inference planner", page_icon="🧮", layout="wide")
+st.set_page_config(page_title="LLM inference planner", page_icon=":material/calculate:", layout="wide")
 
 PAGES = [
-    st.Page("pages/planner.py", title="Planner", icon="🧮", url_path="planner", default=True),
-    st.Page("pages/compare.py", title="Compare", icon="⚖️", url_path="compare"),
-    st.Page("pages/models.py", title="Models", icon="🧠", url_path="models"),
-    st.Page("pages/gpus.py", title="GPUs", icon="🖥️", url_path="gpus"),
+    st.Page("pages/planner.py", title="Planner", icon=":material/calculate:", url_path="planner", default=True),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/models.py", title="Models", icon=":material/neurology:", url_path="models"),
+    st.Page("pages/gpus.py", title="GPUs", icon=":material/memory:", url_path="gpus"),
 ]
 
 st.navigation(PAGES).run()

@@ -11,7 +11,7 @@ DEFAULTS = dict(model=share.DEFAULT_MODEL, input_len=1024, output_len=256, concu
 
 values, warnings = state.load(PAGE, DEFAULTS, KEYS)
 st.title("Compare GPU configurations")
-st.caption("Every catalog GPU x {1, 2, 4, 8} x weight format x engine for one workload, ranked by $ per million output tokens.")
+st.caption("Every catalog GPU x {1, 2, 4, 8} x weight format x engine for one workload, ranked by \\$ per million output tokens.")
 widgets.show_warnings(warnings)
 
 with st.sidebar:
@@ -33,8 +33,8 @@ else:
     rows = [dict(c.model_dump(), config=f"{c.gpus} x {c.gpu_name}, {c.engine}, {c.weights}") for c in rec.candidates]
     best = next((r for r in rows if r["meets_targets"]), None)
     if best:
-        st.success(f"Recommended: **{widgets.escape_md(best['config'])}** at ${best['usd_per_million_output_tokens']:.2f} "
-                   f"per million output tokens (${best['usd_per_hour']:.2f}/hour), TPOT {best['tpot_ms']:.1f} ms, "
+        st.success(f"Recommended: **{widgets.escape_md(best['config'])}** at \\${best['usd_per_million_output_tokens']:.2f} "
+                   f"per million output tokens (\\${best['usd_per_hour']:.2f}/hour), TPOT {best['tpot_ms']:.1f} ms, "
                    f"TTFT {best['ttft_ms']:.0f} ms, {best['output_tokens_per_s']:,.0f} output tokens/s.")
         meets = sum(r["meets_targets"] for r in rows)
         fits = sum(r["fits"] for r in rows)
@@ -45,7 +45,7 @@ else:
         st.error("No configuration meets every target; relax the TTFT/TPOT targets or the budget. Closest misses below.")
     st.plotly_chart(charts.cost_vs_latency(rows, best), width="stretch")
     st.caption("Each point is planner.estimate for one configuration at this workload. TPOT = (e2e - TTFT)/(output tokens - 1); "
-               "$/M output tokens = GPUs x $/GPU-hour / (output tokens/s x 3600) x 1e6 at catalog prices. "
+               "\\$/M output tokens = GPUs x \\$/GPU-hour / (output tokens/s x 3600) x 1e6 at catalog prices. "
                "The Pareto front joins configurations that nothing beats on both cost and latency.")
     show_all = st.toggle("Show configurations that do not fit", key=state.init(PAGE, "show_all", False))
     cols = ["rank", "config", "meets_targets", "usd_per_million_output_tokens", "usd_per_million_input_tokens", "tpot_ms",

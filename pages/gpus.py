@@ -27,7 +27,12 @@ values, warnings = state.load(PAGE, {"gpu": "h200-sxm"}, ())
 st.title("GPUs")
 widgets.show_warnings(warnings)
 st.subheader("The seed article's comparison, checked")
-st.dataframe(seed_rows(), hide_index=True, width="stretch")
+seed = seed_rows()
+st.dataframe(seed, hide_index=True, width="stretch", column_config={
+    "article TB/s": st.column_config.NumberColumn(format="%.2f"), "planner TB/s": st.column_config.NumberColumn(format="%.2f")})
+for row in seed:
+    if row["status"] == "corrected":
+        st.info(f"**{widgets.escape_md(row['GPU'])}**: {widgets.escape_md(row['note'])}")
 st.caption("TFLOPS are dense (no 2:4 sparsity); NVIDIA pages often print sparse figures, twice as high. TB/s = 1e12 bytes/s. "
            "Where the article's number differs from the datasheet we cite, the planner uses the cited figure (notes column).")
 st.subheader("Catalog")
@@ -43,7 +48,7 @@ c = st.columns(4)
 c[0].metric("Memory", f"{g.memory_gb_vendor:g} GB", help=f"Vendor GB (1e9 bytes); torch can allocate {g.memory_gib_usable:.1f} GiB.")
 c[1].metric("Bandwidth", f"{g.mem_bw_tbps:g} TB/s", help="HBM/GDDR bandwidth, 1e12 bytes/s; decode speed scales with it.")
 c[2].metric("BF16 dense", f"{g.bf16_dense_tflops:g} TFLOPS", help="Dense tensor-core peak (no sparsity).")
-c[3].metric("Typical price", "n/a" if g.price_usd_gpu_hr is None else f"${g.price_usd_gpu_hr:.2f}/h", help=g.price_note[:500] or None)
+c[3].metric("Typical price", "n/a" if g.price_usd_gpu_hr is None else f"${g.price_usd_gpu_hr:.2f}/h", help=widgets.escape_md(g.price_note[:500]) or None)
 st.markdown(f"**Sources:** {widgets.escape_md(g.spec_source)}  \n**Prices (with dates):** {widgets.escape_md(g.price_note)}  \n"
             f"**Notes:** {widgets.escape_md(g.notes)}")
 with st.expander("Units"):

@@ -38,11 +38,11 @@ except ValidationError as exc:
 if scenario is not None:
     est = compute.estimate(scenario)
     gpu = scenario.gpu_spec
-    where = f"{scenario.model_id} on {scenario.gpus} x {gpu.name} ({scenario.engine}, {scenario.weight_format} weights)"
+    where = widgets.escape_md(f"{scenario.model_id}") + f" on {scenario.gpus} x {gpu.name} ({scenario.engine}, {scenario.weight_format} weights)"
     if est.fits:
         st.success(f"Fits: {where}. " + " ".join(est.notes))
     else:
-        st.error(f"Does not fit: {where}. {est.reason}")
+        st.error(f"Does not fit: {where}. {widgets.escape_md(est.reason or '')}")
         fixes = compute.nearest_fits(scenario)
         st.info("Nearest configurations that fit: " + ("; ".join(label for label, _ in fixes) if fixes
                 else "none among more GPUs, fp8/4-bit weights, an fp8 KV cache or lower concurrency."))

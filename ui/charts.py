@@ -10,8 +10,8 @@ from plotly.subplots import make_subplots
 
 COLORS = {"weights": "#4C78A8", "kv": "#F58518", "activation": "#54A24B", "overhead": "#B279A2",
           "free": "#E5E5E5", "current": "#D62728", "line": "#4C78A8", "line2": "#F58518", "grey": "#9D9D9D"}
-LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=30, t=60, b=50), height=360,
-              legend=dict(orientation="h", yanchor="bottom", y=-0.35, x=0), hovermode="closest")
+LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=30, t=60, b=120), height=420,
+              legend=dict(orientation="h", yanchor="top", y=-0.22, x=0), hovermode="closest")
 
 
 def memory_bar(mem: dict, gpu_name: str) -> go.Figure:
@@ -27,9 +27,10 @@ def memory_bar(mem: dict, gpu_name: str) -> go.Figure:
                     hovertemplate=f"{name}: %{{x:.1f}} GiB<extra></extra>")
     cap = mem["gpu_memory_gib"]
     fig.add_vline(x=cap, line_dash="dash", line_color="black",
-                  annotation_text=f"{gpu_name}: {cap:.1f} GiB usable", annotation_position="top")
-    fig.update_layout(**{**LAYOUT, "height": 250}, barmode="stack", title="Memory per GPU",
-                      xaxis_title="GiB per GPU (2^30 bytes)", yaxis_title="")
+                  annotation_text=f"{gpu_name}: {cap:.1f} GiB usable", annotation_position="top left")
+    legend = dict(orientation="h", traceorder="normal", yanchor="top", y=-0.45, x=0)
+    fig.update_layout(**{**LAYOUT, "height": 300, "margin": dict(l=60, r=30, t=60, b=100), "legend": legend},
+                      barmode="stack", title="Memory per GPU", xaxis_title="GiB per GPU (2^30 bytes)", yaxis_title="")
     fig.update_xaxes(range=[0, max(cap, mem["total_gib_per_gpu"]) * 1.08])
     return fig
 
@@ -113,10 +114,10 @@ def cost_vs_latency(rows: list[dict], best: dict | None) -> go.Figure:
         fig.add_scatter(x=[best["tpot_ms"]], y=[best["usd_per_million_output_tokens"]], mode="markers",
                         name="recommended", marker=dict(color=COLORS["current"], size=14, symbol="star"),
                         text=[best["config"]], hovertemplate="%{text}<extra>recommended</extra>")
-    fig.update_layout(**{**LAYOUT, "height": 420}, title="Cost vs latency of every configuration that fits",
+    fig.update_layout(**{**LAYOUT, "height": 460}, title="Cost vs latency of every configuration that fits",
                       xaxis_title="TPOT (ms per output token, log scale)", yaxis_title="$ per million output tokens (log scale)")
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log")
+    fig.update_xaxes(type="log", dtick="D2")
+    fig.update_yaxes(type="log", dtick="D2")
     return fig
 
 

@@ -24,7 +24,7 @@ def escape_md(text: str) -> str:
 
 def show_warnings(warnings: list[str]) -> None:
     for w in warnings:
-        st.warning("Ignored a share-link parameter: " + escape_md(w), icon="⚠️")
+        st.warning("Ignored a share-link parameter: " + escape_md(w), icon=":material/warning:")
 
 
 def gpu_label(gpu_id: str) -> str:
@@ -112,7 +112,7 @@ def metrics(est) -> None:
     row2[0].metric("$ / M output tokens", fmt(c.usd_per_million_output_tokens, ",.2f"), help=explain.USD_OUT)
     row2[1].metric("$ / M input tokens", fmt(c.usd_per_million_input_tokens, ",.3f"), help=explain.USD_IN)
     row2[2].metric("Max concurrency", f"{m.max_concurrency:,}", help=explain.MAX_CONC)
-    row2[3].metric("$ per hour", fmt(c.usd_per_hour, ",.2f"), help=f"GPUs x $/GPU-hour. Price: {c.price_source[:300]}")
+    row2[3].metric("$ per hour", fmt(c.usd_per_hour, ",.2f"), help="GPUs x \\$/GPU-hour. Price: " + escape_md(c.price_source[:300]))
 
 
 def share_link(url: str) -> None:

@@ -1,0 +1,160 @@
+"""AppTest for every page: opened from a Qwen3-Next share link, figures equal planner.estimate/recommend,
+widget changes rewrite st.query_params, hostile parameters give warnings and never exceptions."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import planner
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+QWEN = "Qwen/Qwen3-Next-80B-A3B-Instruct"
+SHARE = dict(model=QWEN, gpu="h200-sxm", gpus="2", weights="bf16")
+HOSTILE = dict(gpus="-3", input_len="1e40", gpu_memory_utilization="nan", gpu="<script>alert(1)</script>",
+               engine="../../etc/passwd", kv_dtype="x" * 10_000)
+
+
+def _open(query: dict, page: str | None = None, imported: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if imported:
+        at.session_state["imported_models"] = imported
+    if page is None:
+        at.query_params.update(query)
+        return at.run()
+    at.run()  # the default page first: switch_page needs the navigation registry
+    at.query_params.clear()
+    at.query_params.update(query)
+    at.switch_page(page)
+    return at.run()
+
+
+def _metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def _ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_planner_from_share_link_shows_the_estimate():
+    at = _open(SHARE)
+    _ok(at)
+    est = planner.estimate(model=QWEN, gpu="h200-sxm", gpus=2, weights="bf16")
+    p, c, m = est.performance, est.cost, est.memory
+    assert _metrics(at) == {
+        "TTFT": f"{p.ttft_ms:,.0f} ms", "TPOT": f"{p.tpot_ms:,.1f} ms",
+        "Tokens/s per user": f"{p.output_tokens_per_s_per_user:,.1f}", "Output tokens/s, all users": f"{p.output_tokens_per_s:,.0f}",
+        "$ / M output tokens": f"{c.usd_per_million_output_tokens:,.2f}", "$ / M input tokens": f"{c.usd_per_million_input_tokens:,.3f}",
+        "Max concurrency": f"{m.max_concurrency:,}", "$ per hour": f"{c.usd_per_hour:,.2f}"}
+    assert at.success[0].value.startswith("Fits:") and "H200" in at.success[0].value
+    assert at.query_params["gpus"] == "2" and at.query_params["model"] == QWEN and at.query_params["v"] == "1"
+    assert "/?v=1&model=Qwen%2FQwen3-Next-80B-A3B-Instruct&gpu=h200-sxm&gpus=2" in at.code[-1].value
+    assert not at.warning
+
+
+def test_planner_widget_changes_update_the_url_and_the_figures():
+    at = _open(SHARE)
+    at.sidebar.number_input(key="planner_gpus").set_value(4).run()
+    at.sidebar.selectbox(key="planner_weights").set_value("fp8").run()
+    _ok(at)
+    assert at.query_params["gpus"] == "4" and at.query_params["weights"] == "fp8"
+    est = planner.estimate(model=QWEN, gpu="h200-sxm", gpus=4, weights="fp8")
+    assert _metrics(at)["TPOT"] == f"{est.performance.tpot_ms:,.1f} ms"
+    at.sidebar.number_input(key="planner_usd_per_gpu_hour").set_value(2.5).run()
+    assert at.query_params["usd_per_gpu_hour"] == "2.5"
+    assert _metrics(at)["$ per hour"] == "10.00"
+
+
+def test_planner_not_fitting_names_the_reason_and_the_nearest_fit():
+    at = _open(dict(SHARE, gpu="h100-sxm", gpus="1"))
+    _ok(at)
+    assert at.error[0].value.startswith("Does not fit") and "exceed" in at.error[0].value
+    assert "fits with 4 GPUs" in at.info[0].value
+    assert _metrics(at)["TTFT"] == "n/a"
+
+
+def test_planner_invalid_combination_is_an_error_not_an_exception():
+    at = _open(SHARE)
+    at.sidebar.selectbox(key="planner_weights").set_value("gguf-q4_k_m").run()
+    _ok(at)
+    assert "weights" in at.error[0].value and "llamacpp" in at.error[0].value
+    assert at.query_params["weights"] == "gguf-q4_k_m"  # the link reproduces what the user sees
+
+
+def test_planner_hostile_parameters_warn_and_the_rest_loads():
+    at = _open(dict(SHARE, **HOSTILE))
+    _ok(at)
+    text = " ".join(w.value for w in at.warning).replace("\\", "")  # markdown escapes
+    for key in HOSTILE:
+        assert key in text
+    assert "<script>" not in text
+    assert at.query_params["model"] == QWEN and at.query_params["gpus"] == "2" and at.query_params["gpu"] == "h200-sxm"
+    assert at.success  # the valid part of the scenario still computes
+
+
+def test_planner_uses_an_imported_model():
+    spec = planner.catalog.model("Qwen/Qwen3-8B").model_copy(update={"id": "me/my-finetune"})
+    at = _open(dict(model="me/my-finetune", gpu="h100-sxm", gpus="1"), imported={"me/my-finetune": spec})
+    _ok(at)
+    est = planner.estimate(model=spec, gpu="h100-sxm", gpus=1)
+    assert _metrics(at)["TPOT"] == f"{est.performance.tpot_ms:,.1f} ms"
+    assert at.query_params["model"] == "me/my-finetune"
+
+
+def test_compare_from_share_link_matches_recommend():
+    query = dict(model=QWEN, input_len="1024", output_len="256", concurrency="16", tpot_ms_max="50", ttft_ms_max="2000")
+    at = _open(query, "pages/compare.py")
+    _ok(at)
+    rec = planner.recommend(QWEN, input_len=1024, output_len=256, concurrency=16, ttft_ms_max=2000, tpot_ms_max=50)
+    best = rec.best
+    assert best.gpu_name.replace("(", "\\(").replace(")", "\\)") in at.success[0].value
+    assert f"{best.usd_per_million_output_tokens:.2f}" in at.success[0].value
+    table = at.dataframe[0].value
+    row = table[(table["config"] == "2 x NVIDIA H200 SXM 141GB, vllm, bf16")].iloc[0]
+    est = planner.estimate(model=QWEN, gpu="h200-sxm", gpus=2, weights="bf16", tp=2, concurrency=16)
+    assert row["tpot_ms"] == pytest.approx(est.performance.tpot_ms)
+    assert row["usd_per_million_output_tokens"] == pytest.approx(est.cost.usd_per_million_output_tokens)
+    assert at.query_params["tpot_ms_max"] == "50" and at.query_params["concurrency"] == "16"
+    at.sidebar.number_input(key="compare_tpot_ms_max").set_value(30.0).run()
+    _ok(at)
+    assert at.query_params["tpot_ms_max"] == "30"
+
+
+def test_compare_hostile_parameters_warn():
+    at = _open(dict(model=QWEN, concurrency="16", tpot_ms_max="-1", ttft_ms_max="inf", budget_usd_per_hour="<b>x</b>"),
+               "pages/compare.py")
+    _ok(at)
+    text = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "tpot_ms_max" in text and "ttft_ms_max" in text and "budget_usd_per_hour" in text
+
+
+def test_models_page_lists_catalog_and_imported_models():
+    spec = planner.catalog.model("Qwen/Qwen3-8B").model_copy(update={"id": "me/my-finetune"})
+    at = _open(dict(model=QWEN), "pages/models.py", imported={"me/my-finetune": spec})
+    _ok(at)
+    table = at.dataframe[0].value
+    qwen = table[table["model"] == QWEN].iloc[0]
+    assert qwen["KV bytes/token"] == 24_576  # DESIGN.md §3: Qwen3-Next, bf16, 12 full-attention layers
+    assert qwen["layers by attention"] == "12 full + 36 linear" and qwen["experts (active)"] == "512 (10)"
+    assert "me/my-finetune" in set(table["model"]) and table[table["model"] == "me/my-finetune"].iloc[0]["source"] == "imported"
+    at.selectbox(key="models_model").set_value("openai/gpt-oss-120b").run()
+    _ok(at)
+    assert at.query_params["model"] == "openai/gpt-oss-120b"
+    assert _open(dict(model="<script>x</script>"), "pages/models.py").warning
+
+
+def test_gpus_page_shows_the_seed_table_with_corrections():
+    at = _open(dict(gpu="b200-hgx"), "pages/gpus.py")
+    _ok(at)
+    seed = at.dataframe[0].value.set_index("GPU")
+    assert list(seed["planner BF16 TFLOPS (dense)"]) == [312, 989, 989, 2250]
+    assert list(seed["article TB/s"]) == [2.0, 3.35, 4.8, 8.0]
+    b200 = seed.loc[planner.catalog.gpu("b200-hgx").name]
+    assert b200["planner TB/s"] == 7.7 and b200["status"] == "corrected"
+    assert list(seed["status"]).count("matches") == 3
+    assert _metrics(at)["Bandwidth"] == "7.7 TB/s"
+    at.selectbox(key="gpus_gpu").set_value("h100-sxm").run()
+    assert at.query_params["gpu"] == "h100-sxm"
+    bad = _open(dict(gpu="1e40"), "pages/gpus.py")
+    _ok(bad)
+    assert "gpu" in bad.warning[0].value

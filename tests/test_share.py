@@ -1,0 +1,74 @@
+"""planner.share: scenario <-> query string round trips, and hostile values dropped with a named warning."""
+import math
+
+import pytest
+
+import planner
+from planner import share
+
+QWEN = "Qwen/Qwen3-Next-80B-A3B-Instruct"
+FULL = dict(model=QWEN, gpu="h200-sxm", gpus=2, tp=2, engine="vllm", weights="bf16", kv_dtype="fp8", input_len=4096,
+            output_len=512, concurrency=32, gpu_memory_utilization=0.85, usd_per_gpu_hour=3.5, tpot_ms_max=40.0)
+
+
+def test_round_trip_keeps_every_value_and_the_estimate():
+    query = share.to_query(FULL)
+    assert query["v"] == share.VERSION and query["model"] == QWEN and query["gpus"] == "2"
+    values, warnings = share.from_query(query)
+    assert warnings == [] and values == {**FULL}
+    scenario = {k: v for k, v in values.items() if k in share.SCENARIO_KEYS}
+    assert planner.estimate(**scenario) == planner.estimate(**{k: v for k, v in FULL.items() if k != "tpot_ms_max"})
+
+
+def test_ids_are_canonicalised_and_max_concurrency_survives():
+    values, warnings = share.from_query({"model": QWEN.lower(), "gpu": "H200-SXM", "concurrency": "max", "v": "1"})
+    assert warnings == [] and values == {"model": QWEN, "gpu": "h200-sxm", "concurrency": "max"}
+
+
+def test_share_url_points_at_root_for_the_default_page():
+    url = share.share_url("http://host:8501/", {"model": QWEN, "gpus": 2})
+    assert url == "http://host:8501/?v=1&model=Qwen%2FQwen3-Next-80B-A3B-Instruct&gpus=2"
+    assert share.share_url("http://host:8501", {"gpu": "h100-sxm"}, "compare").startswith("http://host:8501/compare?v=1&gpu=")
+
+
+@pytest.mark.parametrize("key,value", [
+    ("gpus", "-3"), ("gpus", "1e40"), ("input_len", "1e40"), ("gpu_memory_utilization", "nan"), ("usd_per_gpu_hour", "inf"),
+    ("usd_per_gpu_hour", "1e40"), ("concurrency", "0"), ("concurrency", "NaN"), ("model", "no/such-model"), ("gpu", "h900"),
+    ("engine", "<script>alert(1)</script>"), ("gpu", "../../etc/passwd"), ("weights", "x" * 10_000), ("kv_dtype", "int3"),
+    ("tpot_ms_max", "-5"), ("ttft_ms_max", "nan"), ("tp", "3"),
+])
+def test_hostile_value_is_dropped_with_a_warning_naming_it(key, value):
+    values, warnings = share.from_query({"model": QWEN, "gpus": "2", key: value} if key not in ("model", "gpus")
+                                        else {key: value, "input_len": "2048"})
+    assert key not in values
+    assert len(warnings) == 1 and warnings[0].startswith(key + ":")
+    assert "<script>" not in warnings[0] and len(warnings[0]) < 300
+    assert values  # the rest of the scenario still loads
+
+
+def test_cross_field_conflict_drops_only_the_offending_key():
+    values, warnings = share.from_query({"model": QWEN, "gpu": "h100-sxm", "weights": "gguf-q4_k_m"})
+    assert values == {"model": QWEN, "gpu": "h100-sxm"}
+    assert warnings[0].startswith("weights:") and "llamacpp" in warnings[0]
+    values, warnings = share.from_query({"model": QWEN, "weights": "gguf-q4_k_m", "engine": "llamacpp"})
+    assert warnings == [] and values["engine"] == "llamacpp"
+
+
+def test_unknown_parameter_and_version_are_reported_without_echoing_hostile_names():
+    values, warnings = share.from_query({"v": "9", "utm_source": "x", "<img src=x>": "1", "gpus": "4"})
+    assert values == {"gpus": 4}
+    assert warnings[0].startswith("v:") and warnings[1].startswith("utm_source:")
+    assert "<img" not in warnings[2]
+
+
+def test_imported_models_are_accepted_by_id():
+    spec = planner.catalog.model("Qwen/Qwen3-8B").model_copy(update={"id": "me/my-finetune"})
+    values, warnings = share.from_query({"model": "me/my-finetune", "gpus": "1"}, models={"me/my-finetune": spec})
+    assert warnings == [] and values["model"] == "me/my-finetune"
+    assert share.to_query({"model": spec})["model"] == "me/my-finetune"
+
+
+def test_floats_keep_their_value_through_the_url():
+    for x in (0.9, 4.07, 3.14159265, 1e-3):
+        values, _ = share.from_query(share.to_query({"usd_per_gpu_hour": x}))
+        assert math.isclose(values["usd_per_gpu_hour"], x, rel_tol=0, abs_tol=0)
