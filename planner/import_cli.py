@@ -1,0 +1,76 @@
+"""Import a model: `python -m planner import PATH_OR_HF_ID [--json]`.
+
+PATH is a config.json, a GGUF file (its header is enough) or a checkpoint folder; anything else that looks
+like owner/name is fetched from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE honoured).
+KV bytes per token and state bytes per sequence are the planner's own figures (planner.memory) in bf16.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+
+from .hf_import import ImportResult, ModelImportError, import_source
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("source", help="config.json, .gguf, checkpoint folder, or Hugging Face id (owner/name)")
+    parser.add_argument("--json", action="store_true", help="print the import as JSON")
+    parser.add_argument("--revision", default="main", help="hub revision (branch, tag or commit)")
+    parser.add_argument("--no-headers", action="store_true", help="hub: skip the safetensors header requests")
+
+
+def memory_figures(spec) -> dict:
+    """Whole-model KV bytes per token and state bytes per sequence (bf16, the planner's formulas)."""
+    from . import memory
+    from .scenario import Scenario
+    s = Scenario(model=spec, weights="bf16", kv_dtype="bf16", input_len=1, output_len=1)
+    return {"kv_bytes_per_token": memory.kv_bytes_per_token(s), "state_bytes_per_sequence": memory.state_bytes_per_sequence(s)}
+
+
+def summary(result: ImportResult) -> dict:
+    """The --json dump: headline figures first, then the full spec."""
+    spec = result.spec
+    layers = Counter()
+    for g in spec.layers:
+        layers[g.attention] += g.count
+    return {"id": spec.id, "architecture": spec.architecture, "family": result.family, "source": result.source,
+            "total_params": spec.total_params, "active_params": spec.active_params, **memory_figures(spec),
+            "layers": dict(layers), "moe_layers": spec.moe_layers, "default_weights": spec.default_weights,
+            "weights_bytes_exact": result.weights_bytes_exact, "weights_bytes_source": result.weights_bytes_source,
+            "bytes_by_dtype": result.bytes_by_dtype, "vision_params": result.vision_params,
+            "quantization": result.quantization.model_dump() if result.quantization else None,
+            "warnings": list(result.warnings), "spec": spec.model_dump(mode="json")}
+
+
+def _text(d: dict) -> str:
+    rows = [("model", d["id"]), ("architecture", f"{d['architecture']} (read as {d['family']})"),
+            ("parameters", f"{d['total_params']:,} total, {d['active_params']:,} active per token"),
+            ("layers", ", ".join(f"{n} {k}" for k, n in d["layers"].items()) + (f"; {d['moe_layers']} MoE" if d["moe_layers"] else "")),
+            ("KV cache", f"{d['kv_bytes_per_token']:,.0f} B per token (bf16, full-context layers)"),
+            ("recurrent state", f"{d['state_bytes_per_sequence']:,.0f} B per sequence (bf16)"),
+            ("default weights", d["default_weights"])]
+    if d["weights_bytes_exact"]:
+        rows.append(("checkpoint bytes", f"{d['weights_bytes_exact']:,} ({d['weights_bytes_exact'] / 1e9:.2f} GB; "
+                                         f"{d['weights_bytes_source']})"))
+    if d["quantization"]:
+        q = d["quantization"]
+        rows.append(("quantization", f"{q['method']} -> {q['weights']}" + (f", unquantized: {', '.join(q['unquantized_modules'])}"
+                                                                          if q["unquantized_modules"] else "")))
+    rows += [("warning", w) for w in d["warnings"]]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def run(args) -> int:
+    try:
+        result = import_source(args.source, revision=args.revision, read_headers=not args.no_headers)
+        d = summary(result)
+    except ModelImportError as exc:
+        print(f"cannot import {args.source}: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # the spec was built but the planner rejects it (pydantic ValidationError)
+        print(f"cannot import {args.source}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    print(json.dumps(d, indent=1) if args.json else _text(d))
+    return 0

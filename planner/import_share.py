@@ -1,0 +1,53 @@
+"""Imported models in share URLs: a config.json packed into one query value, and back.
+
+`cfg=` carries zlib-compressed, base64url-encoded minified JSON when the result is short enough for a
+URL (browsers and proxies keep ~2,000 characters safely); larger configs return None so the page says the
+link needs the file. Decoding is size-capped at every step and only ever parses JSON (never eval/pickle).
+A Hugging Face id travels as plain `hf=<owner/name>` and is re-fetched on open.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+
+from .hf_import import MAX_CONFIG_BYTES, ModelImportError
+
+MAX_PARAM_CHARS = 2000           # the whole query value, base64url text
+QUERY_KEY_CONFIG = "cfg"
+QUERY_KEY_HF = "hf"
+VERSION = "1"                    # first character of the value: the packing scheme
+
+
+def encode_config_param(config: dict) -> str | None:
+    """Compact URL value for a config dict, or None when it would exceed MAX_PARAM_CHARS."""
+    text = json.dumps(config, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    packed = base64.urlsafe_b64encode(zlib.compress(text.encode(), 9)).decode().rstrip("=")
+    value = VERSION + packed
+    return value if len(value) <= MAX_PARAM_CHARS else None
+
+
+def decode_config_param(value: str) -> dict:
+    """The config dict of a `cfg=` value; ModelImportError when it is not one of ours."""
+    if not isinstance(value, str) or not value:
+        raise ModelImportError("empty cfg parameter")
+    if len(value) > MAX_PARAM_CHARS * 2:
+        raise ModelImportError(f"cfg parameter is {len(value):,} characters; at most {MAX_PARAM_CHARS:,} are produced")
+    if value[0] != VERSION:
+        raise ModelImportError(f"cfg parameter has unknown version {value[0]!r}")
+    body = value[1:]
+    try:
+        packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        inflater = zlib.decompressobj()
+        text = inflater.decompress(packed, MAX_CONFIG_BYTES)  # caps a zip bomb at the config limit
+        if inflater.unconsumed_tail:
+            raise ModelImportError("cfg parameter inflates beyond the config size limit")
+        data = json.loads(text)
+    except (binascii.Error, ValueError, zlib.error) as exc:
+        if isinstance(exc, ModelImportError):
+            raise
+        raise ModelImportError(f"cfg parameter is not a packed config ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise ModelImportError("cfg parameter does not hold a JSON object")
+    return data
