@@ -12,6 +12,7 @@ PAGES = [
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/models.py", title="Models", icon=":material/neurology:", url_path="models"),
     st.Page("pages/gpus.py", title="GPUs", icon=":material/memory:", url_path="gpus"),
+    st.Page("pages/report.py", title="Report (PDF)", icon=":material/picture_as_pdf:", url_path="report"),
 ]
 
 st.navigation(PAGES).run()

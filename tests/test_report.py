@@ -1,0 +1,204 @@
+"""The procurement PDF (planner.report): figures against planner.estimate, charts, share link, pages, bytes.
+
+Each report is built once per module; pdftotext/pdfimages/pdftoppm (poppler-utils) read it back.
+Page 1 figures are formatted here independently with the same format specs the report prints.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+import planner
+from planner.report import build_report
+
+TODAY = dt.date(2026, 11, 27)
+SEARCH = ["h100-sxm", "h200-sxm", "a100-80gb-sxm", "l40s"]  # a small search keeps the suite fast
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "reports"
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+
+
+def _write(name: str, pdf: bytes) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.pdf"
+    path.write_bytes(pdf)
+    return path
+
+
+def text(path: Path, page: int | None = None) -> str:
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    return subprocess.run(["pdftotext", "-layout", *pages, str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def page_count(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", info).group(1))
+
+
+def image_count(path: Path) -> int:
+    out = subprocess.run(["pdfimages", "-list", str(path)], check=True, capture_output=True, text=True).stdout
+    return len(out.strip().splitlines()) - 2  # two header lines
+
+
+def squash(s: str) -> str:
+    return re.sub(r"\s+", " ", s)
+
+
+def expected_figures(est, utilization: float = 1.0) -> list[str]:
+    p, c, m = est.performance, est.cost, est.memory
+    return [f"{p.ttft_ms:,.0f} ms", f"{p.tpot_ms:,.1f} ms", f"{p.output_tokens_per_s_per_user:,.1f}",
+            f"{p.output_tokens_per_s:,.0f} (running batch {p.running_batch:,})", f"{m.max_concurrency:,} requests",
+            f"${c.usd_per_million_output_tokens:,.3f}", f"${c.usd_per_million_input_tokens:,.4f}",
+            f"${c.usd_per_hour * 730 * utilization:,.0f} for"]
+
+
+PROBE = {"url": "http://127.0.0.1:8000/v1", "model": "Qwen/Qwen3-8B", "api": "chat", "input_len": 1024, "output_len": 256,
+         "levels": [{"concurrency": 1, "requests": 4, "ttft_ms": {"mean": 40.0, "p50": 39.0}, "tpot_ms": {"mean": 8.1},
+                     "output_tokens_per_s": 120.0, "itl_ms": {"mean": 8.0}},
+                    {"concurrency": 8, "ttft_ms": {"mean": 95.0}, "tpot_ms": {"mean": 9.0}, "output_tokens_per_s": 850.0}]}
+FIT = dict(model="Qwen/Qwen3-8B", gpu="h100-sxm", gpus=1, concurrency=8, tpot_ms_max=20)
+
+
+@pytest.fixture(scope="module")
+def fit_pdf() -> Path:
+    return _write("fit", build_report(**FIT, search_gpus=SEARCH, today=TODAY, base_url="http://planner.example:8501"))
+
+
+@pytest.fixture(scope="module")
+def probe_pdf(tmp_path_factory) -> Path:
+    probe_file = tmp_path_factory.mktemp("probe") / "probe.json"
+    probe_file.write_text(json.dumps(PROBE))
+    return _write("probe", build_report(**FIT, search_gpus=SEARCH, probe_results=probe_file, today=TODAY))
+
+
+MULTI = dict(model="meta-llama/Llama-3.1-70B", weights="bf16", engine="vllm", input_len=2048, output_len=512,
+             concurrency=64, tpot_ms_max=40)
+
+
+@pytest.fixture(scope="module")
+def multi_pdf() -> Path:
+    return _write("multi", build_report(**MULTI, search_gpus=["h100-sxm"], today=TODAY))
+
+
+@pytest.fixture(scope="module")
+def nofit_pdf() -> Path:
+    return _write("nofit", build_report(model="meta-llama/Llama-3.1-405B", gpu="a10", weights="bf16", concurrency=4,
+                                        search_gpus=SEARCH, today=TODAY))
+
+
+@pytest.fixture(scope="module")
+def nothing_searched_fits_pdf() -> Path:
+    return _write("nothing", build_report(model="meta-llama/Llama-3.1-405B", weights="bf16", concurrency=4,
+                                          search_gpus=["rtx-4090", "l4"], today=TODAY))
+
+
+def test_fitting_report_page_one_matches_estimate(fit_pdf):
+    est = planner.estimate(**{k: v for k, v in FIT.items() if k != "tpot_ms_max"})
+    assert est.fits
+    page1 = squash(text(fit_pdf, 1))
+    assert "Configuration assessed: 1 × NVIDIA H100 SXM5 80GB" in page1
+    assert f"Meets the targets: TPOT {est.performance.tpot_ms:.1f} ms ≤ 20 ms." in page1
+    for figure in expected_figures(est):
+        assert figure in page1, figure
+    assert "Alternatives considered" in page1 and "Why not chosen" in page1
+    assert "1 node (8 GPUs per node)" in page1
+
+
+def test_charts_and_sections_present(fit_pdf):
+    body = text(fit_pdf)
+    for caption in ("Figure 1. Memory per GPU", "Figure 2. Latency and throughput versus concurrency",
+                    "Figure 3. Cost per million output tokens", "Assumptions", "Metric definitions",
+                    "Engine: vLLM (V1)", "mem_efficiency", "Not calibrated", "2026-03", "Reopen this scenario"):
+        assert caption in body, caption
+    assert image_count(fit_pdf) == 3
+    assert page_count(fit_pdf) == 3  # decision, evidence, assumptions
+    assert "planner 0.1.0" in body and "2026-11-27" in body
+
+
+def test_share_url_reopens_the_scenario(fit_pdf):
+    body = re.sub(r"\s+", "", text(fit_pdf))
+    url = re.search(r"http://planner\.example:8501/\?[^ ]*?tpot_ms_max=20", body).group(0)
+    assert urlparse(url).path == "/"  # the default page lives at /?..., DESIGN.md §5
+    q = {k: v[-1] for k, v in parse_qs(urlparse(url).query).items()}
+    assert q["model"] == "Qwen/Qwen3-8B" and q["gpu"] == "h100-sxm" and q["gpus"] == "1"
+    assert q["engine"] == "vllm" and q["weights"] == "bf16" and q["concurrency"] == "8"
+    assert q["input_len"] == "1024" and q["output_len"] == "256" and q["kv_dtype"] == "auto"
+
+
+def test_several_gpus_recommended(multi_pdf):
+    rec = planner.recommend(MULTI["model"], input_len=2048, output_len=512, concurrency=64, tpot_ms_max=40,
+                            gpus=["h100-sxm"], engines=["vllm"], weights=["bf16"])
+    best = rec.best
+    assert best.gpus > 1
+    est = planner.estimate(model=MULTI["model"], gpu="h100-sxm", gpus=best.gpus, tp=best.tp, engine="vllm",
+                           weights="bf16", input_len=2048, output_len=512, concurrency=64)
+    page1 = squash(text(multi_pdf, 1))
+    assert f"Recommended: {best.gpus} × NVIDIA H100 SXM5 80GB" in page1
+    assert f"tensor parallel {best.tp}" in page1
+    for figure in expected_figures(est):
+        assert figure in page1, figure
+    assert f"${est.cost.usd_per_hour:,.2f} per hour in all" in page1
+
+
+def test_probe_results_compared(probe_pdf):
+    body = text(probe_pdf)
+    assert "Predicted versus measured" in body
+    assert "Probe of Qwen/Qwen3-8B at http://127.0.0.1:8000/v1" in squash(body)
+    pred = planner.estimate(model="Qwen/Qwen3-8B", gpu="h100-sxm", concurrency=8).performance
+    assert f"{pred.tpot_ms:,.1f} ms" in body
+    err = (pred.tpot_ms / 9.0 - 1) * 100
+    assert f"9.0 ms ({err:+.0f} %)" in body
+    assert "850" in body and "120" in body
+    assert page_count(probe_pdf) == 3
+
+
+def test_pinned_configuration_that_does_not_fit_says_so(nofit_pdf):
+    page1 = squash(text(nofit_pdf, 1))
+    est = planner.estimate(model="meta-llama/Llama-3.1-405B", gpu="a10", weights="bf16", concurrency=4)
+    assert not est.fits
+    assert "Does not fit." in page1
+    assert "This configuration cannot run the model: " + squash(est.reason) in page1
+    assert "What would run it instead" in page1
+    assert "Time to first token" not in page1  # no speed or cost for a configuration that cannot run
+    body = text(nofit_pdf)
+    assert "Figure 1. Memory per GPU" in body and "Figure 2 (latency and throughput versus concurrency) is not drawn" in squash(body)
+
+
+def test_nothing_in_the_search_fits_says_so(nothing_searched_fits_pdf):
+    page1 = squash(text(nothing_searched_fits_pdf, 1))
+    assert "Nothing fits: no configuration searched can hold the model." in page1
+    assert "Closest misses" in page1 and "exceed" in page1
+    assert "0 meet the targets" in page1
+
+
+def test_every_page_renders(fit_pdf, probe_pdf, nofit_pdf, tmp_path):
+    for pdf in (fit_pdf, probe_pdf, nofit_pdf):
+        prefix = tmp_path / pdf.stem
+        subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(prefix)], check=True, capture_output=True)
+        pngs = sorted(tmp_path.glob(f"{pdf.stem}-*.png"))
+        assert len(pngs) == page_count(pdf)
+        assert all(p.stat().st_size > 2000 for p in pngs)
+
+
+def test_same_inputs_same_bytes():
+    kw = dict(model="Qwen/Qwen3-0.6B", gpu="l4", concurrency=4, ttft_ms_max=500, search_gpus=["l4"], today=TODAY)
+    first, second = build_report(**kw), build_report(**kw)
+    assert first == second
+    assert first.startswith(b"%PDF-")
+    later = build_report(**{**kw, "today": dt.date(2026, 12, 1)})
+    assert later != first
+
+
+def test_bad_input_names_the_field():
+    from pydantic import ValidationError
+    with pytest.raises(ValidationError, match="utilization"):
+        build_report(model="Qwen/Qwen3-8B", gpu="h100-sxm", utilization=1.5)
+    with pytest.raises(ValidationError, match="levels"):
+        build_report(model="Qwen/Qwen3-8B", gpu="h100-sxm", probe_results={"levels": []})

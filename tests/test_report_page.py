@@ -1,0 +1,45 @@
+"""AppTest of pages/report.py: the current scenario from a share link, a "Download PDF" button, no exceptions."""
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+SHARE = dict(model="Qwen/Qwen3-8B", gpu="h100-sxm", gpus="1", weights="bf16", concurrency="8", tpot_ms_max="20")
+
+
+def _download_buttons(at):
+    return list(at.get("download_button"))
+
+
+def _open(query: dict) -> AppTest:
+    """Through app.py like the other page tests (running pages/report.py alone would shadow `planner`)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()  # the default page first: switch_page needs the navigation registry
+    at.query_params.clear()
+    at.query_params.update(query)
+    at.switch_page("pages/report.py")
+    return at.run()
+
+
+def test_report_page_offers_the_pdf_for_the_shared_scenario():
+    at = _open(SHARE)
+    assert not at.exception, [e.value for e in at.exception]
+    buttons = _download_buttons(at)
+    assert len(buttons) == 1 and buttons[0].proto.label == "Download PDF"
+    assert at.sidebar.selectbox(key="report_gpu").value == "h100-sxm"
+    assert at.sidebar.number_input(key="report_tpot_ms_max").value == 20
+    assert at.query_params["model"] == "Qwen/Qwen3-8B" and at.query_params["tpot_ms_max"] == "20"
+
+
+def test_report_page_pinned_mode_and_bad_scenario():
+    at = _open(SHARE)
+    at.radio(key="report_mode").set_value("The configuration in the sidebar").run()
+    assert not at.exception and len(_download_buttons(at)) == 1
+    at.sidebar.selectbox(key="report_weights").set_value("gguf-q4_k_m").run()  # vLLM cannot load GGUF
+    assert not at.exception
+    assert at.error and "invalid" in at.error[0].value and not _download_buttons(at)
+
+
+def test_report_page_is_in_the_navigation():
+    assert 'st.Page("pages/report.py"' in Path(APP).read_text()
