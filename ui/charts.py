@@ -2,16 +2,37 @@
 
 Every figure has a title, axis titles with units and hover values; the current scenario is a
 marked point. Memory is in GiB (2^30 bytes, what engines log); checkpoint sizes in GB (1e9 bytes).
+Figures are assembled as one dict and validated once by go.Figure: plotly's incremental
+update_layout/add_vline calls cost ~100 ms per figure, the whole what-if budget (benchmarks/).
 """
 from __future__ import annotations
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 COLORS = {"weights": "#4C78A8", "kv": "#F58518", "activation": "#54A24B", "overhead": "#B279A2",
           "free": "#E5E5E5", "current": "#D62728", "line": "#4C78A8", "line2": "#F58518", "grey": "#9D9D9D"}
-LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=30, t=60, b=120), height=420,
-              legend=dict(orientation="h", yanchor="top", y=-0.22, x=0), hovermode="closest")
+
+
+def _layout(title: str, x: str, y: str, height: int = 420, **extra) -> dict:
+    base = dict(title={"text": title}, height=height, margin=dict(l=60, r=30, t=60, b=120), hovermode="closest",
+                legend=dict(orientation="h", yanchor="top", y=-0.22, x=0), xaxis={"title": {"text": x}},
+                yaxis={"title": {"text": y}}, shapes=[], annotations=[])
+    base.update(extra)
+    return base
+
+
+def _vline(layout: dict, x: float, text: str, color: str, dash: str, anchor: str = "left") -> None:
+    layout["shapes"].append(dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1,
+                                 line=dict(color=color, dash=dash)))
+    layout["annotations"].append(dict(x=x, y=1, xref="x", yref="paper", text=text, showarrow=False,
+                                      xanchor="right" if anchor == "left" else "left", yanchor="bottom"))
+
+
+def _hline(layout: dict, y: float, text: str, color: str, dash: str, yref: str = "y") -> None:
+    layout["shapes"].append(dict(type="line", xref="paper", yref=yref, x0=0, x1=1, y0=y, y1=y,
+                                 line=dict(color=color, dash=dash)))
+    layout["annotations"].append(dict(x=1, y=y, xref="paper", yref=yref, text=text, showarrow=False,
+                                      xanchor="right", yanchor="bottom"))
 
 
 def memory_bar(mem: dict, gpu_name: str) -> go.Figure:
@@ -21,70 +42,62 @@ def memory_bar(mem: dict, gpu_name: str) -> go.Figure:
              ("Activations (peak)", mem["activation_gib_per_gpu"], "activation"),
              ("CUDA context, buffers, graphs", mem["overhead_gib_per_gpu"], "overhead"),
              ("Free", max(mem["free_gib_per_gpu"], 0.0), "free")]
-    fig = go.Figure()
-    for name, gib, key in parts:
-        fig.add_bar(x=[gib], y=["per GPU"], orientation="h", name=name, marker_color=COLORS[key],
-                    hovertemplate=f"{name}: %{{x:.1f}} GiB<extra></extra>")
+    data = [dict(type="bar", x=[gib], y=["per GPU"], orientation="h", name=name, marker=dict(color=COLORS[key]),
+                 hovertemplate=f"{name}: %{{x:.1f}} GiB<extra></extra>") for name, gib, key in parts]
     cap = mem["gpu_memory_gib"]
-    fig.add_vline(x=cap, line_dash="dash", line_color="black",
-                  annotation_text=f"{gpu_name}: {cap:.1f} GiB usable", annotation_position="top left")
-    legend = dict(orientation="h", traceorder="normal", yanchor="top", y=-0.45, x=0)
-    fig.update_layout(**{**LAYOUT, "height": 300, "margin": dict(l=60, r=30, t=60, b=100), "legend": legend},
-                      barmode="stack", title="Memory per GPU", xaxis_title="GiB per GPU (2^30 bytes)", yaxis_title="")
-    fig.update_xaxes(range=[0, max(cap, mem["total_gib_per_gpu"]) * 1.08])
-    return fig
+    layout = _layout("Memory per GPU", "GiB per GPU (2^30 bytes)", "", height=300, barmode="stack",
+                     margin=dict(l=60, r=30, t=60, b=100),
+                     legend=dict(orientation="h", traceorder="normal", yanchor="top", y=-0.45, x=0))
+    layout["xaxis"]["range"] = [0, max(cap, mem["total_gib_per_gpu"]) * 1.08]
+    _vline(layout, cap, f"{gpu_name}: {cap:.1f} GiB usable", "black", "dash")
+    return go.Figure(dict(data=data, layout=layout))
 
 
 def memory_vs_context(points: list[dict], current_context: int, capacity_gib: float, budget_gib: float,
                       concurrency: int) -> go.Figure:
     """Memory the scenario's requests need as the context grows; red where they no longer fit."""
-    x = [p["context"] for p in points]
-    fig = go.Figure()
-    fig.add_scatter(x=x, y=[p["need_gib"] for p in points], mode="lines", name=f"needed at concurrency {concurrency}",
-                    line_color=COLORS["line"], hovertemplate="context %{x:,} tokens: %{y:.1f} GiB<extra></extra>")
+    data = [dict(type="scatter", x=[p["context"] for p in points], y=[p["need_gib"] for p in points], mode="lines",
+                 name=f"needed at concurrency {concurrency}", line=dict(color=COLORS["line"]),
+                 hovertemplate="context %{x:,} tokens: %{y:.1f} GiB<extra></extra>")]
+    layout = _layout("Memory per GPU vs context length", "context per request: input + output (tokens, log scale)",
+                     "GiB per GPU")
+    layout["xaxis"]["type"] = "log"
     bad = [p for p in points if not p["fits"]]
     if bad:
-        fig.add_scatter(x=[p["context"] for p in bad], y=[p["need_gib"] for p in bad], mode="markers",
-                        name="does not fit", marker=dict(color=COLORS["current"], symbol="x", size=7),
-                        hovertemplate="context %{x:,} tokens: does not fit<extra></extra>")
-        fig.add_vline(x=bad[0]["context"], line_dash="dot", line_color=COLORS["current"],
-                      annotation_text=f"stops fitting at ~{bad[0]['context']:,} tokens", annotation_position="top left")
+        data.append(dict(type="scatter", x=[p["context"] for p in bad], y=[p["need_gib"] for p in bad], mode="markers",
+                         name="does not fit", marker=dict(color=COLORS["current"], symbol="x", size=7),
+                         hovertemplate="context %{x:,} tokens: does not fit<extra></extra>"))
+        _vline(layout, bad[0]["context"], f"stops fitting at ~{bad[0]['context']:,} tokens", COLORS["current"], "dot")
     cur = min(points, key=lambda p: abs(p["context"] - current_context))
-    fig.add_scatter(x=[cur["context"]], y=[cur["need_gib"]], mode="markers", name="current scenario",
-                    marker=dict(color=COLORS["current"], size=12, line=dict(color="white", width=1)),
-                    hovertemplate="current: %{x:,} tokens, %{y:.1f} GiB<extra></extra>")
-    fig.add_hline(y=capacity_gib, line_dash="dash", line_color="black", annotation_text=f"GPU {capacity_gib:.0f} GiB")
-    fig.add_hline(y=budget_gib, line_dash="dot", line_color=COLORS["grey"], annotation_text="engine budget",
-                  annotation_position="bottom right")
-    fig.update_layout(**LAYOUT, title="Memory per GPU vs context length",
-                      xaxis_title="context per request: input + output (tokens, log scale)",
-                      yaxis_title="GiB per GPU")
-    fig.update_xaxes(type="log")
-    return fig
+    data.append(dict(type="scatter", x=[cur["context"]], y=[cur["need_gib"]], mode="markers", name="current scenario",
+                     marker=dict(color=COLORS["current"], size=12, line=dict(color="white", width=1)),
+                     hovertemplate="current: %{x:,} tokens, %{y:.1f} GiB<extra></extra>"))
+    _hline(layout, capacity_gib, f"GPU {capacity_gib:.0f} GiB", "black", "dash")
+    _hline(layout, budget_gib, "engine budget", COLORS["grey"], "dot")
+    return go.Figure(dict(data=data, layout=layout))
 
 
 def throughput_vs_concurrency(points: list[dict], current: dict | None, tpot_target_ms: float | None) -> go.Figure:
-    """Aggregate output tokens/s (left) and TPOT (right) against closed-loop concurrency."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    """Aggregate output tokens/s (left axis) and TPOT (right axis) against closed-loop concurrency."""
     x = [p["concurrency"] for p in points]
-    fig.add_scatter(x=x, y=[p["output_tokens_per_s"] for p in points], name="output tokens/s (all users)",
-                    mode="lines+markers", line_color=COLORS["line"],
-                    hovertemplate="%{x} in flight: %{y:,.0f} tok/s<extra></extra>", secondary_y=False)
-    fig.add_scatter(x=x, y=[p["tpot_ms"] for p in points], name="TPOT (ms)", mode="lines+markers",
-                    line_color=COLORS["line2"], hovertemplate="%{x} in flight: TPOT %{y:.1f} ms<extra></extra>",
-                    secondary_y=True)
+    data = [dict(type="scatter", x=x, y=[p["output_tokens_per_s"] for p in points], name="output tokens/s (all users)",
+                 mode="lines+markers", line=dict(color=COLORS["line"]),
+                 hovertemplate="%{x} in flight: %{y:,.0f} tok/s<extra></extra>"),
+            dict(type="scatter", x=x, y=[p["tpot_ms"] for p in points], name="TPOT (ms)", mode="lines+markers", yaxis="y2",
+                 line=dict(color=COLORS["line2"]), hovertemplate="%{x} in flight: TPOT %{y:.1f} ms<extra></extra>")]
+    layout = _layout("Throughput and latency vs concurrency", "concurrent requests (closed loop, log scale)",
+                     "output tokens/s, all users",
+                     yaxis2=dict(title={"text": "TPOT (ms per output token)"}, overlaying="y", side="right",
+                                 rangemode="tozero", showgrid=False))
+    layout["xaxis"]["type"] = "log"
+    layout["yaxis"]["rangemode"] = "tozero"
     if tpot_target_ms:
-        fig.add_hline(y=tpot_target_ms, line_dash="dash", line_color=COLORS["current"], secondary_y=True,
-                      annotation_text=f"TPOT target {tpot_target_ms:g} ms")
+        _hline(layout, tpot_target_ms, f"TPOT target {tpot_target_ms:g} ms", COLORS["current"], "dash", "y2")
     if current and current.get("tpot_ms") is not None:
-        fig.add_scatter(x=[current["concurrency"]], y=[current["output_tokens_per_s"]], mode="markers",
-                        name="current scenario", marker=dict(color=COLORS["current"], size=12),
-                        hovertemplate="current: %{x} in flight, %{y:,.0f} tok/s<extra></extra>", secondary_y=False)
-    fig.update_layout(**LAYOUT, title="Throughput and latency vs concurrency")
-    fig.update_xaxes(type="log", title_text="concurrent requests (closed loop, log scale)")
-    fig.update_yaxes(title_text="output tokens/s, all users", secondary_y=False, rangemode="tozero")
-    fig.update_yaxes(title_text="TPOT (ms per output token)", secondary_y=True, rangemode="tozero", showgrid=False)
-    return fig
+        data.append(dict(type="scatter", x=[current["concurrency"]], y=[current["output_tokens_per_s"]], mode="markers",
+                         name="current scenario", marker=dict(color=COLORS["current"], size=12),
+                         hovertemplate="current: %{x} in flight, %{y:,.0f} tok/s<extra></extra>"))
+    return go.Figure(dict(data=data, layout=layout))
 
 
 def pareto_front(points: list[dict], x: str, y: str) -> list[dict]:
@@ -100,36 +113,34 @@ def pareto_front(points: list[dict], x: str, y: str) -> list[dict]:
 def cost_vs_latency(rows: list[dict], best: dict | None) -> go.Figure:
     """$/M output tokens against TPOT for every configuration that fits, with the Pareto front."""
     pts = [r for r in rows if r.get("tpot_ms") is not None and r.get("usd_per_million_output_tokens") is not None]
-    fig = go.Figure()
+    data = []
     for ok, name, color in ((True, "meets targets", COLORS["line"]), (False, "misses a target", COLORS["grey"])):
         sub = [r for r in pts if bool(r["meets_targets"]) == ok]
-        fig.add_scatter(x=[r["tpot_ms"] for r in sub], y=[r["usd_per_million_output_tokens"] for r in sub],
-                        mode="markers", name=name, marker=dict(color=color, size=8, opacity=0.8),
-                        text=[r["config"] for r in sub],
-                        hovertemplate="%{text}<br>TPOT %{x:.1f} ms<br>$%{y:.2f} per M output tokens<extra></extra>")
+        data.append(dict(type="scatter", x=[r["tpot_ms"] for r in sub], y=[r["usd_per_million_output_tokens"] for r in sub],
+                         mode="markers", name=name, marker=dict(color=color, size=8, opacity=0.8),
+                         text=[r["config"] for r in sub],
+                         hovertemplate="%{text}<br>TPOT %{x:.1f} ms<br>$%{y:.2f} per M output tokens<extra></extra>"))
     front = pareto_front(pts, "tpot_ms", "usd_per_million_output_tokens")
-    fig.add_scatter(x=[r["tpot_ms"] for r in front], y=[r["usd_per_million_output_tokens"] for r in front],
-                    mode="lines", name="Pareto front", line=dict(color=COLORS["line2"], dash="dash"), hoverinfo="skip")
+    data.append(dict(type="scatter", x=[r["tpot_ms"] for r in front], y=[r["usd_per_million_output_tokens"] for r in front],
+                     mode="lines", name="Pareto front", line=dict(color=COLORS["line2"], dash="dash"), hoverinfo="skip"))
     if best:
-        fig.add_scatter(x=[best["tpot_ms"]], y=[best["usd_per_million_output_tokens"]], mode="markers",
-                        name="recommended", marker=dict(color=COLORS["current"], size=14, symbol="star"),
-                        text=[best["config"]], hovertemplate="%{text}<extra>recommended</extra>")
-    fig.update_layout(**{**LAYOUT, "height": 460}, title="Cost vs latency of every configuration that fits",
-                      xaxis_title="TPOT (ms per output token, log scale)", yaxis_title="$ per million output tokens (log scale)")
-    fig.update_xaxes(type="log", dtick="D2")
-    fig.update_yaxes(type="log", dtick="D2")
-    return fig
+        data.append(dict(type="scatter", x=[best["tpot_ms"]], y=[best["usd_per_million_output_tokens"]], mode="markers",
+                         name="recommended", marker=dict(color=COLORS["current"], size=14, symbol="star"),
+                         text=[best["config"]], hovertemplate="%{text}<extra>recommended</extra>"))
+    layout = _layout("Cost vs latency of every configuration that fits", "TPOT (ms per output token, log scale)",
+                     "$ per million output tokens (log scale)", height=460)
+    layout["xaxis"].update(type="log", dtick="D2")
+    layout["yaxis"].update(type="log", dtick="D2")
+    return go.Figure(dict(data=data, layout=layout))
 
 
 def memory_by_format(points: list[dict], model_id: str, capacities_gb: dict[str, float] | None = None) -> go.Figure:
     """Checkpoint size in each weight format, with reference GPU memory sizes."""
-    fig = go.Figure()
-    fig.add_bar(x=[p["weights"] for p in points], y=[p["weights_gb"] for p in points], marker_color=COLORS["weights"],
-                name="weights", text=[f"{p['weights_gb']:.0f}" for p in points], textposition="outside",
-                customdata=[[p["label"], p["weights_gib"]] for p in points],
-                hovertemplate="%{customdata[0]}: %{y:.1f} GB (%{customdata[1]:.1f} GiB)<extra></extra>")
+    data = [dict(type="bar", x=[p["weights"] for p in points], y=[p["weights_gb"] for p in points],
+                 marker=dict(color=COLORS["weights"]), name="weights", text=[f"{p['weights_gb']:.0f}" for p in points],
+                 textposition="outside", customdata=[[p["label"], p["weights_gib"]] for p in points],
+                 hovertemplate="%{customdata[0]}: %{y:.1f} GB (%{customdata[1]:.1f} GiB)<extra></extra>")]
+    layout = _layout(f"Weights of {model_id} by format", "weight format", "GB (1e9 bytes), whole model", showlegend=False)
     for name, gb in (capacities_gb or {}).items():
-        fig.add_hline(y=gb, line_dash="dot", line_color=COLORS["grey"], annotation_text=name)
-    fig.update_layout(**LAYOUT, title=f"Weights of {model_id} by format", showlegend=False,
-                      xaxis_title="weight format", yaxis_title="GB (1e9 bytes), whole model")
-    return fig
+        _hline(layout, gb, name, COLORS["grey"], "dot")
+    return go.Figure(dict(data=data, layout=layout))
