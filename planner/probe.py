@@ -51,9 +51,9 @@ def _target(cfg: ProbeConfig, stop: threading.Event) -> Target:
                   request_timeout_s=min(cfg.request_timeout_s, cfg.max_duration_s), stop=stop)
 
 
-def _warmup(t: Target, cfg: ProbeConfig, notes: list[str]) -> int:
-    """Send one request; returns the word count that gives input_len prompt tokens."""
-    words = cfg.input_len
+def _warmup(t: Target, cfg: ProbeConfig, notes: list[str]) -> tuple[int, RequestResult | None]:
+    """Send one request; returns the word count that gives input_len prompt tokens, and the warm-up."""
+    words, r = cfg.input_len, None
     with safety.session() as s:
         if t.model is None:
             try:
@@ -61,7 +61,7 @@ def _warmup(t: Target, cfg: ProbeConfig, notes: list[str]) -> int:
             except Exception as exc:  # a server without /v1/models can still serve completions
                 notes.append(f"/v1/models unavailable ({type(exc).__name__}); sending model 'default'")
         if not cfg.warmup:
-            return words
+            return words, None
         r = send(s, t, synthetic_prompt(words, 0), min(cfg.output_len, 8))
         if r.error_kind == "http_4xx":
             t.extras = False
@@ -71,7 +71,7 @@ def _warmup(t: Target, cfg: ProbeConfig, notes: list[str]) -> int:
         notes.append(f"warm-up failed: {r.error_kind}: {r.error}")
     elif r.input_tokens:
         words = max(1, words + cfg.input_len - r.input_tokens)  # one word is about one token
-    return words
+    return words, r
 
 
 def _run_level(t: Target, cfg: ProbeConfig, c: int, words: int, deadline: float, on_result: Progress | None) -> LevelResult:
@@ -120,7 +120,7 @@ def run_probe(cfg: ProbeConfig, on_result: Progress | None = None, stop: threadi
     safety.check_url(cfg.url)
     t = _target(cfg, stop or threading.Event())
     deadline = time.perf_counter() + cfg.max_duration_s
-    words = _warmup(t, cfg, notes)
+    words, warm = _warmup(t, cfg, notes)
     levels = []
     for c in cfg.concurrency:
         if t.stop.is_set() or time.perf_counter() >= deadline:
@@ -131,7 +131,9 @@ def run_probe(cfg: ProbeConfig, on_result: Progress | None = None, stop: threadi
             on_level(levels[-1])
     measured, more = _prompt_note(cfg, levels)
     return ProbeResult(url=cfg.url, model=t.model, api=cfg.api, input_len=cfg.input_len, output_len=cfg.output_len,
-                       measured_input_tokens=measured, levels=levels, notes=notes + more,
+                       measured_input_tokens=measured, levels=levels,
+                       warmup_input_tokens=warm.input_tokens if warm else None,
+                       warmup_output_tokens=warm.output_tokens if warm and warm.ok else None, notes=notes + more,
                        usd_per_gpu_hour=cfg.usd_per_gpu_hour, gpus=cfg.gpus, stopped=t.stop.is_set())
 
 

@@ -127,6 +127,8 @@ class ProbeResult(BaseModel):
     input_len: int
     output_len: int
     measured_input_tokens: int | None = None
+    warmup_input_tokens: int | None = None     # the warm-up request's usage, so server counters can be reconciled
+    warmup_output_tokens: int | None = None
     levels: list[LevelResult]
     notes: list[str] = Field(default_factory=list)
     definitions: dict[str, str] = Field(default_factory=lambda: dict(DEFINITIONS))

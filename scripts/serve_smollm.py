@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--parallel", type=int, default=4, help="server slots (requests decoded together)")
     ap.add_argument("--ctx", type=int, default=4096, help="total context, shared by the slots")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="1 stays steady when other processes share the cores")
     args = ap.parse_args(argv)
     import xllamacpp
 
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     p.model.path = str(gguf_path())
     p.port, p.n_parallel, p.n_ctx = args.port, args.parallel, args.ctx
     p.hostnames = ["127.0.0.1"]
+    p.endpoint_metrics = True  # /metrics: the server's own token counters, an independent check of the probe
     p.cpuparams.n_threads = p.cpuparams_batch.n_threads = args.threads
     server = xllamacpp.Server(p)  # noqa: F841 - keeps the server alive
     print(f"serving {GGUF_NAME} at {server.listening_address}", flush=True)
