@@ -137,7 +137,8 @@ def config_from_metadata(meta: dict, tensor_names: set[str]) -> dict:
     """GGUF keys -> the config.json fields hf_import reads."""
     arch = str(meta.get("general.architecture", ""))
     g = lambda key: _first(meta.get(f"{arch}.{key}"))  # noqa: E731
-    vocab = g("vocab_size") or meta.get("tokenizer.ggml.tokens")
+    tokens = meta.get("tokenizer.ggml.tokens")
+    vocab = g("vocab_size") or (len(tokens) if isinstance(tokens, list) else tokens)
     c = {"model_type": ARCH_TO_HF.get(arch, arch), "architectures": [f"gguf:{arch}"],
          "hidden_size": g("embedding_length"), "num_hidden_layers": g("block_count"),
          "num_attention_heads": g("attention.head_count"), "num_key_value_heads": g("attention.head_count_kv"),
@@ -192,17 +193,17 @@ def import_gguf_bytes(data, source: str, file_size: int | None = None) -> Import
     header = read_gguf_header(data)
     meta, tensors = header["metadata"], header["tensors"]
     names = {t[0] for t in tensors}
-    raw = config_from_metadata(meta, names)
     warnings: list[str] = []
     params, unknown = class_params(tensors)
     if unknown:
         warnings.append(f"{len(unknown)} GGUF tensors of unknown role counted as attention extras, e.g. {unknown[0]}")
     from .hf_import import _check_numbers, _merged
-    c = _merged(dict(raw))
-    _check_numbers(c)
     stem = Path(source).stem if source.lower().endswith(".gguf") else ""
     model_id = f"gguf/{stem or meta.get('general.name') or 'model'}"[:200]
     try:
+        raw = config_from_metadata(meta, names)
+        c = _merged(dict(raw))
+        _check_numbers(c)
         spec, family = _build(model_id, c, model_type_of(c), warnings)
     except ModelImportError:
         raise

@@ -83,6 +83,8 @@ def load_config(source: dict | str | bytes | Path) -> dict:
         data = json.loads(source)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelImportError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ModelImportError("not a config: JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise ModelImportError(f"config.json must be a JSON object, got a {type(data).__name__}")
     return data

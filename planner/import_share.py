@@ -44,7 +44,7 @@ def decode_config_param(value: str) -> dict:
         if inflater.unconsumed_tail:
             raise ModelImportError("cfg parameter inflates beyond the config size limit")
         data = json.loads(text)
-    except (binascii.Error, ValueError, zlib.error) as exc:
+    except (binascii.Error, ValueError, zlib.error, RecursionError) as exc:
         if isinstance(exc, ModelImportError):
             raise
         raise ModelImportError(f"cfg parameter is not a packed config ({type(exc).__name__})") from None

@@ -34,18 +34,22 @@ def parse_header(raw: bytes) -> dict:
     """The tensor table of one header, validated: every entry has a dtype, a shape and consistent offsets."""
     try:
         header = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelImportError(f"safetensors header is not JSON: {exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ModelImportError(f"safetensors header is not JSON: {type(exc).__name__}") from None
     if not isinstance(header, dict):
         raise ModelImportError("safetensors header is not a JSON object")
     tensors = {k: v for k, v in header.items() if k != "__metadata__"}
     for name, t in tensors.items():
         if not isinstance(t, dict) or not {"dtype", "shape", "data_offsets"} <= set(t):
             raise ModelImportError(f"safetensors header entry {name!r} lacks dtype/shape/data_offsets")
-        begin, end = t["data_offsets"]
-        if not 0 <= begin <= end:
-            raise ModelImportError(f"safetensors tensor {name!r} has offsets {begin}..{end}")
+        offsets, shape = t["data_offsets"], t["shape"]
+        if not (_ints(offsets) and len(offsets) == 2 and 0 <= offsets[0] <= offsets[1] and _ints(shape)):
+            raise ModelImportError(f"safetensors tensor {name!r} has impossible offsets {offsets!r} or shape {shape!r}")
     return tensors
+
+
+def _ints(values) -> bool:
+    return isinstance(values, list) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values)
 
 
 def tensor_nbytes(t: dict) -> int:
@@ -83,8 +87,8 @@ def parse_index(raw: bytes | str | dict) -> dict:
         raise ModelImportError("index file is larger than 50 MiB")
     try:
         data = raw if isinstance(raw, dict) else json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelImportError(f"safetensors index is not JSON: {exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ModelImportError(f"safetensors index is not JSON: {type(exc).__name__}") from None
     if not isinstance(data, dict) or not isinstance(data.get("weight_map"), dict):
         raise ModelImportError("not a model.safetensors.index.json: no weight_map")
     total = (data.get("metadata") or {}).get("total_size")

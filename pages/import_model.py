@@ -1,0 +1,101 @@
+"""Import a model: upload a config.json or GGUF header, paste JSON, or fetch a Hugging Face id.
+
+The ModelSpec lands in st.session_state["imported_models"] so every page's model selector offers it. The URL
+carries `hf=<owner/name>` (re-fetched on open) or `cfg=<packed config>` (planner.import_share) when small enough.
+"""
+import streamlit as st
+
+from planner import hf_fetch
+from planner.hf_import import ModelImportError, import_config, import_upload
+from planner.import_cli import summary
+from planner.import_share import QUERY_KEY_CONFIG, QUERY_KEY_HF, decode_config_param, encode_config_param
+from ui import state, widgets
+
+PAGE, URL_PATH = "import", "import"
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner="Fetching config.json and safetensors headers ...")
+def fetch(repo_id: str):
+    return hf_fetch.import_hf(repo_id)
+
+
+def attempt(action, link: tuple[str, str] | None = None, pack: bool = False) -> None:
+    """Run one import; keep the spec for every page and the URL that re-creates it (pack: embed the config)."""
+    try:
+        result = action()
+    except ModelImportError as exc:
+        st.session_state["import_error"] = str(exc)
+        return
+    if pack and result.config is not None:
+        link = config_link(result.config)
+    st.session_state.setdefault(state.IMPORTED, {})[result.spec.id] = result.spec
+    st.session_state.setdefault("import_links", {})[result.spec.id] = link
+    st.session_state.update(import_last=result, import_error=None)
+    st.query_params.clear()
+    if link:
+        st.query_params[link[0]] = link[1]
+
+
+def config_link(config: dict) -> tuple[str, str] | None:
+    value = encode_config_param(config)
+    return (QUERY_KEY_CONFIG, value) if value else None
+
+
+def seed_from_url() -> None:
+    if st.session_state.get("_import_seeded"):
+        return
+    st.session_state["_import_seeded"] = True
+    hf, cfg = st.query_params.get(QUERY_KEY_HF), st.query_params.get(QUERY_KEY_CONFIG)
+    if hf:
+        attempt(lambda: fetch(hf.strip()), (QUERY_KEY_HF, hf.strip()))
+    elif cfg:
+        attempt(lambda: import_config(decode_config_param(cfg)), (QUERY_KEY_CONFIG, cfg))
+
+
+def show(result) -> None:
+    d = summary(result)
+    st.subheader(d["id"])
+    c = st.columns(4)
+    c[0].metric("Parameters", f"{d['total_params'] / 1e9:,.2f} B", help="All weights, vision tower included when present.")
+    c[1].metric("Active per token", f"{d['active_params'] / 1e9:,.2f} B", help="MoE: the experts a token visits, embeddings included.")
+    c[2].metric("KV cache", f"{d['kv_bytes_per_token']:,.0f} B/token", help="Whole model, bf16, full-context layers (sliding and SSM layers excluded).")
+    c[3].metric("Recurrent state", f"{d['state_bytes_per_sequence'] / 2**20:,.1f} MiB/seq", help="Linear-attention / Mamba layers, bf16, fixed per request.")
+    facts = {"read as": d["family"], "layers": ", ".join(f"{n} {k}" for k, n in d["layers"].items()),
+             "MoE layers": d["moe_layers"], "default weight format": d["default_weights"],
+             "checkpoint bytes (exact)": f"{d['weights_bytes_exact']:,} ({d['weights_bytes_source']})" if d["weights_bytes_exact"] else "unknown (no file told)"}
+    if d["quantization"]:
+        q = d["quantization"]
+        facts["quantization"] = f"{q['method']} -> {q['weights']}; unquantized: {', '.join(q['unquantized_modules']) or 'none listed'}"
+    st.table({"fact": list(facts), "value": [str(v) for v in facts.values()]})
+    for w in result.warnings:
+        st.warning(widgets.escape_md(w), icon=":material/warning:")
+    link = st.session_state.get("import_links", {}).get(d["id"])
+    if link:
+        widgets.share_link(f"{state.base_url(URL_PATH)}/{URL_PATH}?{link[0]}={link[1]}")
+    else:
+        st.info("This model's config is too large to travel in a link: whoever opens the page must import the same file.")
+    st.caption(f"Now offered as **{widgets.escape_md(d['id'])}** in the model selector of every page (this session).")
+
+
+st.title("Import a model")
+st.caption("Plan any model: its config.json (upload or paste), a GGUF file or just its header (head -c 16M model.gguf), "
+           "or a Hugging Face id fetched from the hub (config.json, the safetensors index and headers; never the weights).")
+seed_from_url()
+upload_tab, paste_tab, hub_tab = st.tabs(["Upload a file", "Paste config.json", "Hugging Face id"])
+with upload_tab:
+    f = st.file_uploader("config.json or .gguf (header is enough; 32 MiB max)", type=["json", "gguf"], key="import_upload")
+    if f is not None and st.button("Import file", key="import_upload_go"):
+        data = f.getvalue()  # a GGUF link would need the file: only configs are packed into the URL
+        attempt(lambda: import_upload(f.name, data), pack=data[:4] != b"GGUF")
+with paste_tab:
+    text = st.text_area("config.json", height=200, key="import_paste", placeholder='{"model_type": "llama", ...}')
+    if st.button("Import pasted config", key="import_paste_go"):
+        attempt(lambda: import_config(text or "{}"), pack=True)
+with hub_tab:
+    repo = st.text_input("Model id", key="import_hf", placeholder="Qwen/Qwen3-8B")
+    if st.button("Fetch from the hub", key="import_hf_go"):
+        attempt(lambda: fetch(repo.strip()), (QUERY_KEY_HF, repo.strip()))
+if st.session_state.get("import_error"):
+    st.error(widgets.escape_md(st.session_state["import_error"]), icon=":material/error:")
+elif st.session_state.get("import_last") is not None:
+    show(st.session_state["import_last"])

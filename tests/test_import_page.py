@@ -1,0 +1,92 @@
+"""AppTest of the Import page (network patched): paste, hub fetch, share-link reopen, errors as messages."""
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from planner import hf_fetch
+from planner.hf_import import ModelImportError, import_config
+from planner.import_share import encode_config_param
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "import_model.py")
+APP = str(ROOT / "app.py")
+JAMBA = (Path(__file__).resolve().parent / "fixtures" / "configs" / "jamba-v0.1.json").read_text()
+
+
+def _ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture
+def fake_hub(monkeypatch):
+    calls = []
+
+    def fetch(repo_id, **_):
+        calls.append(repo_id)
+        if repo_id == "org/offline":
+            raise ModelImportError("cannot reach huggingface.co: no internet connection")
+        return import_config(json.loads(JAMBA), model_id=repo_id).model_copy(update={"source": f"hf:{repo_id}"})
+    monkeypatch.setattr(hf_fetch, "import_hf", fetch)
+    return calls
+
+
+def test_paste_stores_the_spec_and_packs_the_link():
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.text_area(key="import_paste").input(JAMBA)
+    at.button(key="import_paste_go").click().run()
+    _ok(at)
+    spec = at.session_state["imported_models"]["imported/jamba-32L-4096h"]
+    assert spec.total_params == 51_570_323_328
+    assert at.query_params["cfg"] == encode_config_param(json.loads(JAMBA))
+    assert any(m.label == "KV cache" and m.value == "16,384 B/token" for m in at.metric)
+
+
+def test_hub_fetch_and_reopen_from_hf_link(fake_hub):
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.text_input(key="import_hf").input("ai21labs/Jamba-v0.1")
+    at.button(key="import_hf_go").click().run()
+    _ok(at)
+    assert "ai21labs/Jamba-v0.1" in at.session_state["imported_models"]
+    assert at.query_params["hf"] == "ai21labs/Jamba-v0.1"
+    again = AppTest.from_file(PAGE, default_timeout=30)
+    again.query_params["hf"] = "org/other"
+    again.run()
+    _ok(again)
+    assert "org/other" in again.session_state["imported_models"] and fake_hub[-1] == "org/other"
+
+
+def test_cfg_link_reopens_and_bad_input_is_a_message(fake_hub):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["cfg"] = encode_config_param(json.loads(JAMBA))
+    at.run()
+    _ok(at)
+    assert at.session_state["imported_models"]["imported/jamba-32L-4096h"].layers_of("full") == 4
+    bad = AppTest.from_file(PAGE, default_timeout=30)
+    bad.query_params["cfg"] = "1%%%garbage"
+    bad.run()
+    _ok(bad)
+    assert "not a packed config" in bad.error[0].value
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.text_area(key="import_paste").input('{"tokenizer_class": "X", "model_max_length": 5}')
+    at.button(key="import_paste_go").click().run()
+    _ok(at)
+    assert "tokenizer config" in at.error[0].value
+    assert "imported_models" not in at.session_state
+    at.text_input(key="import_hf").input("org/offline")
+    at.button(key="import_hf_go").click().run()
+    _ok(at)
+    assert "no internet connection" in at.error[0].value
+
+
+def test_imported_model_offered_on_the_planner_page():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/import_model.py").run()
+    at.text_area(key="import_paste").input(JAMBA)
+    at.button(key="import_paste_go").click().run()
+    _ok(at)
+    at.switch_page("pages/planner.py").run()
+    _ok(at)
+    options = [o for sb in at.selectbox for o in sb.options]
+    assert "imported/jamba-32L-4096h" in options
