@@ -29,13 +29,14 @@ METRIC_PATH = {"output_tokens_per_s": "output_tokens_per_s", "output_tokens_per_
 PARAMS = [
     *[(e, a, lo, hi) for e in ("vllm", "sglang", "trtllm") for a, lo, hi in (
         ("mem_efficiency", 0.45, 0.95), ("compute_efficiency", 0.3, 0.85), ("layer_overhead_us", 1.0, 60.0),
-        ("seq_overhead_us", 0.0, 400.0), ("ttft_overhead_ms", 5.0, 150.0))],
-    ("llamacpp", "mem_efficiency", 0.3, 0.95), ("llamacpp", "compute_efficiency", 0.05, 0.8),
+        ("seq_overhead_us", 0.0, 400.0), ("ttft_overhead_ms", 5.0, 80.0))],
+    ("trtllm", "activation_bytes_per_token_h", 4.0, 80.0),
+    ("llamacpp", "mem_efficiency", 0.3, 0.95), ("llamacpp", "compute_efficiency", 0.1, 0.8),
     ("llamacpp", "layer_overhead_us", 1.0, 200.0),
     ("transformers", "mem_efficiency", 0.2, 0.9), ("transformers", "layer_overhead_us", 5.0, 300.0),
-    (None, "EXPERT_OVERHEAD_US", 0.0, 5.0), (None, "EP_IMBALANCE", 1.0, 2.5), (None, "ALLTOALL_LATENCY_US", 5.0, 200.0),
-    ("gen", "blackwell", 0.6, 1.0), ("gen", "ampere", 0.6, 1.1), ("gpu", "h20", 0.2, 1.0), (None, "ATTENTION_EFFICIENCY", 0.3, 1.0),
-    ("fmt", "weight_only_4bit", 0.3, 1.0), ("fmt", "native_fp4", 0.3, 1.0), ("fmt", "native_8bit", 0.6, 1.0),
+    (None, "EXPERT_OVERHEAD_US", 0.0, 5.0), (None, "EP_IMBALANCE", 1.0, 1.8), (None, "ALLTOALL_LATENCY_US", 5.0, 120.0),
+    ("gen", "blackwell", 0.6, 1.0), ("gen", "ampere", 0.6, 1.0), ("gpu", "h20", 0.2, 1.0), (None, "ATTENTION_EFFICIENCY", 0.3, 1.0),
+    ("fmt", "weight_only_4bit", 0.25, 1.0), ("fmt", "native_fp4", 0.3, 1.0), ("fmt", "native_8bit", 0.6, 1.0),
     ("fmt", "weight_only_8bit", 0.4, 1.0), ("fmt", "gguf", 0.4, 1.0),
 ]
 
