@@ -159,7 +159,8 @@ def _why_alternative(c: Candidate, est: Estimate, opts: ReportOptions) -> str:
 def _alternatives(cands: list[Candidate], est: Estimate, subject: Scenario, opts: ReportOptions) -> list:
     has_targets = opts.ttft_ms_max is not None or opts.tpot_ms_max is not None
     key = (subject.gpu, subject.gpus, subject.engine, subject.weight_format)
-    picked = _distinct([c for c in cands if c.meets_targets], key, 2)
+    queues = lambda c: bool(_queue_note(c, subject.concurrency))  # noqa: E731 - memory holds fewer than asked
+    picked = _distinct(sorted((c for c in cands if c.meets_targets), key=queues), key, 2)
     base = est.cost.usd_per_million_output_tokens
     if has_targets and base is not None:
         cheaper = [c for c in cands if c.fits and not c.meets_targets and c.usd_per_million_output_tokens is not None

@@ -21,6 +21,7 @@ METRICS = (
     ("ITL", "inter-token latency: the gaps between streamed chunks"),
     ("Throughput", "output tokens/s = all output tokens of all users / wall time"),
     ("Concurrency", "closed loop: N requests in flight; a new one starts when one finishes"),
+    ("Units", "memory per GPU in GiB (2^30 bytes); model sizes in GB (10^9 bytes); prices in US$"),
 )
 INK, GREY, RULE, SHADE = (20, 20, 20), (90, 90, 90), (150, 150, 150), (238, 241, 245)
 
@@ -162,6 +163,8 @@ def _decision_box(pdf, plan: Plan, opts: ReportOptions) -> None:
         _text(pdf, detail, 9.5, h=5, fill=True, padding=(0, 2, 1, 2))
     verdict = _verdict(plan, opts)
     _text(pdf, verdict, 10, "B", h=5.2, fill=True, padding=(0, 2, 2, 2))
+    for note in (est.notes if est else []):  # e.g. requests that queue because memory holds fewer
+        _text(pdf, f"Note: {note.rstrip('.')}.", 8.5, h=4.5, fill=True, padding=(0, 2, 2, 2))
     pdf.ln(2)
     if est and est.fits:
         _table(pdf, headline_figures(est, s, opts), (48, 52), size=9, header=False)
@@ -374,10 +377,6 @@ def _assumptions(pdf, plan: Plan, opts: ReportOptions) -> None:
         _text(pdf, _calibration_text(s), 8.5)
     _subheading(pdf, "Metric definitions", keep_mm=60)
     _table(pdf, [[name, text] for name, text in METRICS], (24, 150), size=8, header=False)
-    notes = (est.notes if est else []) + [f"Memory figures are GiB (2^30 bytes); model sizes in GB are 10^9 bytes."]
-    _subheading(pdf, "Notes")
-    for n in notes:
-        _text(pdf, f"• {n}", 8)
 
 
 def _share(pdf, plan: Plan, opts: ReportOptions, today: dt.date) -> None:

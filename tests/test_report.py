@@ -175,7 +175,7 @@ def test_nothing_in_the_search_fits_says_so(nothing_searched_fits_pdf):
     page1 = squash(text(nothing_searched_fits_pdf, 1))
     assert "Nothing fits: no configuration searched can hold the model." in page1
     assert "Closest misses" in page1 and "exceed" in page1
-    assert "0 meet the targets" in page1
+    assert "0 fit in memory" in page1
 
 
 def test_every_page_renders(fit_pdf, probe_pdf, nofit_pdf, tmp_path):
