@@ -59,14 +59,18 @@ def _measured(level, metric: str) -> float | None:
     return v if not hasattr(v, "mean") else v.mean
 
 
-def predict(scenario: dict, probe: ProbeResult, concurrency: int, calibration: Calibration | None = None) -> Performance:
-    """The planner's figures for this probe's workload (measured prompt length when known)."""
+def predict_estimate(scenario: dict, probe: ProbeResult, concurrency: int, calibration: Calibration | None = None):
+    """planner.estimate for this probe's workload (measured prompt length when known, the probe's price)."""
     kw = {k: v for k, v in scenario.items() if k in SCENARIO_KEYS and v is not None}
     if probe.usd_per_gpu_hour is not None:
         kw["usd_per_gpu_hour"] = probe.usd_per_gpu_hour
-    est = estimate(**kw, input_len=probe.measured_input_tokens or probe.input_len, output_len=probe.output_len,
-                   concurrency=concurrency, calibration=calibration)
-    return est.performance
+    return estimate(**kw, input_len=probe.measured_input_tokens or probe.input_len, output_len=probe.output_len,
+                    concurrency=concurrency, calibration=calibration)
+
+
+def predict(scenario: dict, probe: ProbeResult, concurrency: int, calibration: Calibration | None = None) -> Performance:
+    """The planner's performance figures for this probe's workload."""
+    return predict_estimate(scenario, probe, concurrency, calibration).performance
 
 
 def _err(pred: float | None, meas: float | None) -> float | None:
@@ -79,10 +83,14 @@ def compare(probe: ProbeResult, scenario: dict, calibration: Calibration | None 
     for lv in probe.levels:
         if not lv.completed:
             continue
-        perf = predict(scenario, probe, lv.concurrency, calibration)
+        est = predict_estimate(scenario, probe, lv.concurrency, calibration)
         for metric, field in METRICS.items():
-            m, p = _measured(lv, metric), getattr(perf, field)
+            m, p = _measured(lv, metric), getattr(est.performance, field)
             rows.append(Row(concurrency=lv.concurrency, metric=metric, measured=m, predicted=p, error_pct=_err(p, m)))
+        if lv.usd_per_million_output_tokens is not None:  # $/GPU-hour x GPUs entered by the user, both sides
+            m, p = lv.usd_per_million_output_tokens, est.cost.usd_per_million_output_tokens
+            rows.append(Row(concurrency=lv.concurrency, metric="usd_per_million_output_tokens", measured=m,
+                            predicted=p, error_pct=_err(p, m)))
     return rows
 
 
