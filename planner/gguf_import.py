@@ -65,6 +65,8 @@ class _Reader:
 
     def array(self):
         itype, count = self.unpack("<I"), self.unpack("<Q")
+        if itype == 9:  # arrays of arrays do not occur in llama.cpp files; refusing them bounds the recursion
+            raise ModelImportError(f"GGUF nested array at byte {self.pos:,}: corrupt header")
         if count > MAX_COUNT * 10:
             raise ModelImportError(f"GGUF array of {count:,} items: corrupt header")
         if itype in SCALAR and count > 4096:  # long numeric arrays (token scores): skip, keep the length

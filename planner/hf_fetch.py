@@ -57,11 +57,14 @@ def _get(session, url: str, max_bytes: int, byte_range: tuple[int, int] | None =
             if resp.status_code >= 400:
                 raise ModelImportError(f"{url} answered HTTP {resp.status_code}")
             limit = byte_range[1] - byte_range[0] + 1 if byte_range else max_bytes + 1
+            # a server that ignores Range answers 200 from byte 0: skip to the range, stop reading after it
+            skip = byte_range[0] if byte_range and resp.status_code == 200 else 0
             body = b""
-            for chunk in resp.iter_content(chunk_size=65536):  # a server ignoring Range is cut off here
+            for chunk in resp.iter_content(chunk_size=65536):
                 body += chunk
-                if len(body) >= limit:
+                if len(body) >= skip + limit:
                     break
+            body = body[skip:]
     except requests.exceptions.ConnectionError as exc:
         host = url.split("/")[2] if "//" in url else url
         text = str(exc)

@@ -184,7 +184,7 @@ def vision_params(config: dict) -> int:
     v = config.get("vision_config")
     if not isinstance(v, dict):
         return 0
-    h = v.get("hidden_size") or v.get("embed_dim") or v.get("width") or 0
+    h = v.get("embed_dim") or v.get("hidden_size") or v.get("width") or 0  # Qwen2-VL: hidden_size is the text width
     layers = v.get("num_hidden_layers") or v.get("depth") or v.get("layers") or 0
     if not (isinstance(h, int) and isinstance(layers, int) and 0 < h <= 65536 and 0 < layers <= 1024):
         return 0

@@ -38,6 +38,8 @@ FILES = {"/org/sharded/resolve/main/config.json": json.dumps(CONFIG).encode(),
          "/org/sharded/resolve/main/a.safetensors": SHARD1, "/org/sharded/resolve/main/b.safetensors": SHARD2,
          "/org/single/resolve/main/config.json": json.dumps(CONFIG).encode(),
          "/org/single/resolve/main/model.safetensors": SHARD1,
+         "/org/norange/resolve/main/config.json": json.dumps(CONFIG).encode(),
+         "/org/norange/resolve/main/model.safetensors": SHARD1,
          "/org/tokenizer/resolve/main/config.json": b'{"tokenizer_class": "Qwen2Tokenizer", "model_max_length": 32768}'}
 
 
@@ -52,7 +54,7 @@ class Hub(BaseHTTPRequestHandler):
         if body is None:
             return self._send(404, b"not found")
         m = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range") or "")
-        if m:
+        if m and "/norange/" not in self.path:
             a, b = int(m[1]), min(int(m[2]), len(body) - 1)
             return self._send(206, body[a:b + 1])
         return self._send(200, body)
@@ -105,6 +107,11 @@ def test_single_file_checkpoint(hub):
     result = import_hf("org/single", endpoint=hub)
     assert result.weights_bytes_exact == DATA1 and result.tensor_count == 2
     assert max(int(r.split("-")[1]) for p, r, _ in Hub.log if p.endswith(".safetensors")) == 8 + H1 - 1
+
+
+def test_server_ignoring_range_still_gives_the_header(hub):
+    result = import_hf("org/norange", endpoint=hub)
+    assert result.weights_bytes_exact == DATA1 and result.bytes_by_dtype == {"BF16": 128_000, "F32": 256}
 
 
 def test_index_only_without_headers(hub):
