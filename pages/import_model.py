@@ -58,8 +58,9 @@ def show(result) -> None:
     c = st.columns(4)
     c[0].metric("Parameters", f"{d['total_params'] / 1e9:,.2f} B", help="All weights, vision tower included when present.")
     c[1].metric("Active per token", f"{d['active_params'] / 1e9:,.2f} B", help="MoE: the experts a token visits, embeddings included.")
-    c[2].metric("KV cache", f"{d['kv_bytes_per_token']:,.0f} B/token", help="Whole model, bf16, full-context layers (sliding and SSM layers excluded).")
-    c[3].metric("Recurrent state", f"{d['state_bytes_per_sequence'] / 2**20:,.1f} MiB/seq", help="Linear-attention / Mamba layers, bf16, fixed per request.")
+    c[2].metric("KV cache per token", f"{d['kv_bytes_per_token']:,.0f} B", help="Whole model, bf16, full-context layers (sliding and SSM layers excluded).")
+    state_mib = d["state_bytes_per_sequence"] / 2**20
+    c[3].metric("State per sequence", f"{state_mib:,.1f} MiB" if state_mib else "none", help="Linear-attention / Mamba layers, bf16, fixed per request.")
     facts = {"read as": d["family"], "layers": ", ".join(f"{n} {k}" for k, n in d["layers"].items()),
              "MoE layers": d["moe_layers"], "default weight format": d["default_weights"],
              "checkpoint bytes (exact)": f"{d['weights_bytes_exact']:,} ({d['weights_bytes_source']})" if d["weights_bytes_exact"] else "unknown (no file told)"}

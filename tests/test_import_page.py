@@ -40,7 +40,8 @@ def test_paste_stores_the_spec_and_packs_the_link():
     spec = at.session_state["imported_models"]["imported/jamba-32L-4096h"]
     assert spec.total_params == 51_570_323_328
     assert at.query_params["cfg"] == encode_config_param(json.loads(JAMBA))
-    assert any(m.label == "KV cache" and m.value == "16,384 B/token" for m in at.metric)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["KV cache per token"] == "16,384 B" and metrics["State per sequence"] == "8.3 MiB"  # 8,716,288 B
 
 
 def test_hub_fetch_and_reopen_from_hf_link(fake_hub):
