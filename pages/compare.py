@@ -52,6 +52,9 @@ else:
             "ttft_ms", "output_tokens_per_s", "usd_per_hour", "total_gib_per_gpu", "max_concurrency", "reason"]
     table = [{k: r[k] for k in cols} for r in rows if show_all or r["fits"]]
     st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "meets_targets": st.column_config.CheckboxColumn("meets targets"),
+        "max_concurrency": st.column_config.NumberColumn("max concurrency"),
+        "reason": st.column_config.TextColumn("why not / target missed", width="large"),
         "usd_per_million_output_tokens": st.column_config.NumberColumn("$/M output", format="%.2f"),
         "usd_per_million_input_tokens": st.column_config.NumberColumn("$/M input", format="%.3f"),
         "tpot_ms": st.column_config.NumberColumn("TPOT ms", format="%.1f"),

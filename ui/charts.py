@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 COLORS = {"weights": "#4C78A8", "kv": "#F58518", "activation": "#54A24B", "overhead": "#B279A2",
           "free": "#E5E5E5", "current": "#D62728", "line": "#4C78A8", "line2": "#F58518", "grey": "#9D9D9D"}
+LOG_TICKS = [m * 10.0 ** e for e in range(-2, 6) for m in (1, 2, 5)]
 
 
 def _layout(title: str, x: str, y: str, height: int = 420, **extra) -> dict:
@@ -129,8 +130,8 @@ def cost_vs_latency(rows: list[dict], best: dict | None) -> go.Figure:
                          text=[best["config"]], hovertemplate="%{text}<extra>recommended</extra>"))
     layout = _layout("Cost vs latency of every configuration that fits", "TPOT (ms per output token, log scale)",
                      "$ per million output tokens (log scale)", height=460)
-    layout["xaxis"].update(type="log", dtick="D2")
-    layout["yaxis"].update(type="log", dtick="D2")
+    layout["xaxis"].update(type="log", tickvals=LOG_TICKS)  # 1-2-5 labels read as values, unlike plotly's "D2" digits
+    layout["yaxis"].update(type="log", tickvals=LOG_TICKS)
     return go.Figure(dict(data=data, layout=layout))
 
 

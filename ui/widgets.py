@@ -24,7 +24,7 @@ def escape_md(text: str) -> str:
 
 def show_warnings(warnings: list[str]) -> None:
     for w in warnings:
-        st.warning("Ignored a share-link parameter: " + escape_md(w), icon=":material/warning:")
+        st.warning("Share link: " + escape_md(w), icon=":material/warning:")
 
 
 def gpu_label(gpu_id: str) -> str:
