@@ -8,7 +8,7 @@ import streamlit as st
 from planner import hf_fetch
 from planner.hf_import import ModelImportError, import_config, import_upload
 from planner.import_cli import summary
-from planner.import_share import QUERY_KEY_CONFIG, QUERY_KEY_HF, decode_config_param, encode_config_param
+from planner.import_share import QUERY_KEY_CONFIG, QUERY_KEY_HF, import_from_query, link_params
 from ui import state, widgets
 
 PAGE, URL_PATH = "import", "import"
@@ -19,15 +19,14 @@ def fetch(repo_id: str):
     return hf_fetch.import_hf(repo_id)
 
 
-def attempt(action, link: tuple[str, str] | None = None, pack: bool = False) -> None:
-    """Run one import; keep the spec for every page and the URL that re-creates it (pack: embed the config)."""
+def attempt(action) -> None:
+    """Run one import; keep the spec for every page and the URL that re-creates it (hf=, cfg= or none)."""
     try:
         result = action()
     except ModelImportError as exc:
         st.session_state["import_error"] = str(exc)
         return
-    if pack and result.config is not None:
-        link = config_link(result.config)
+    link = next(iter(link_params(result).items()), None)
     st.session_state.setdefault(state.IMPORTED, {})[result.spec.id] = result.spec
     st.session_state.setdefault("import_links", {})[result.spec.id] = link
     st.session_state.update(import_last=result, import_error=None)
@@ -36,20 +35,13 @@ def attempt(action, link: tuple[str, str] | None = None, pack: bool = False) -> 
         st.query_params[link[0]] = link[1]
 
 
-def config_link(config: dict) -> tuple[str, str] | None:
-    value = encode_config_param(config)
-    return (QUERY_KEY_CONFIG, value) if value else None
-
-
 def seed_from_url() -> None:
     if st.session_state.get("_import_seeded"):
         return
     st.session_state["_import_seeded"] = True
-    hf, cfg = st.query_params.get(QUERY_KEY_HF), st.query_params.get(QUERY_KEY_CONFIG)
-    if hf:
-        attempt(lambda: fetch(hf.strip()), (QUERY_KEY_HF, hf.strip()))
-    elif cfg:
-        attempt(lambda: import_config(decode_config_param(cfg)), (QUERY_KEY_CONFIG, cfg))
+    query = {k: st.query_params.get(k) for k in (QUERY_KEY_HF, QUERY_KEY_CONFIG) if st.query_params.get(k)}
+    if query:
+        attempt(lambda: import_from_query(query, fetch))
 
 
 def show(result) -> None:
@@ -86,16 +78,16 @@ upload_tab, paste_tab, hub_tab = st.tabs(["Upload a file", "Paste config.json", 
 with upload_tab:
     f = st.file_uploader("config.json or .gguf (header is enough; 32 MiB max)", type=["json", "gguf"], key="import_upload")
     if f is not None and st.button("Import file", key="import_upload_go"):
-        data = f.getvalue()  # a GGUF link would need the file: only configs are packed into the URL
-        attempt(lambda: import_upload(f.name, data), pack=data[:4] != b"GGUF")
+        data = f.getvalue()
+        attempt(lambda: import_upload(f.name, data))
 with paste_tab:
     text = st.text_area("config.json", height=200, key="import_paste", placeholder='{"model_type": "llama", ...}')
     if st.button("Import pasted config", key="import_paste_go"):
-        attempt(lambda: import_config(text or "{}"), pack=True)
+        attempt(lambda: import_config(text or "{}"))
 with hub_tab:
     repo = st.text_input("Model id", key="import_hf", placeholder="Qwen/Qwen3-8B")
     if st.button("Fetch from the hub", key="import_hf_go"):
-        attempt(lambda: fetch(repo.strip()), (QUERY_KEY_HF, repo.strip()))
+        attempt(lambda: fetch(repo.strip()))
 if st.session_state.get("import_error"):
     st.error(widgets.escape_md(st.session_state["import_error"]), icon=":material/error:")
 elif st.session_state.get("import_last") is not None:

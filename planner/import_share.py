@@ -51,3 +51,29 @@ def decode_config_param(value: str) -> dict:
     if not isinstance(data, dict):
         raise ModelImportError("cfg parameter does not hold a JSON object")
     return data
+
+
+def link_params(result) -> dict[str, str]:
+    """Query parameters that re-create an imported model: hf= for hub imports, cfg= for small configs, else {}."""
+    if result.source.startswith("hf:"):
+        return {QUERY_KEY_HF: result.source[3:]}
+    if result.source.startswith("gguf:") or result.config is None:
+        return {}  # a GGUF's exact sizes live in the file
+    value = encode_config_param(result.config)
+    return {QUERY_KEY_CONFIG: value} if value else {}
+
+
+def import_from_query(query: dict, fetch=None):
+    """The ImportResult a share link carries (cfg= first, then hf=), or None; ModelImportError when it is bad.
+
+    `fetch(repo_id)` defaults to planner.hf_fetch.import_hf; pages pass their st.cache_data-wrapped copy.
+    """
+    from .hf_import import import_config
+    cfg, hf = query.get(QUERY_KEY_CONFIG), query.get(QUERY_KEY_HF)
+    if cfg:
+        return import_config(decode_config_param(cfg))
+    if hf:
+        if fetch is None:
+            from .hf_fetch import import_hf as fetch
+        return fetch(str(hf).strip())
+    return None

@@ -102,3 +102,17 @@ def test_share_param_zip_bomb_is_capped():
 def test_deeply_nested_json_is_refused():
     with pytest.raises(ModelImportError, match="nested too deeply"):
         import_upload("config.json", b"[" * 200_000)
+
+
+def test_share_links_of_imports():
+    from planner.hf_import import ImportResult  # noqa: F401 - the type link_params reads
+    from planner.import_share import import_from_query, link_params
+    pasted = import_config(QWEN)
+    assert link_params(pasted) == {"cfg": encode_config_param(QWEN)}
+    again = import_from_query({"cfg": link_params(pasted)["cfg"]})
+    assert again.spec == pasted.spec  # same id, same figures on the receiving side
+    hub = pasted.model_copy(update={"source": "hf:Qwen/Qwen3-8B"})
+    assert link_params(hub) == {"hf": "Qwen/Qwen3-8B"}
+    assert import_from_query({"hf": " Qwen/Qwen3-8B "}, fetch=lambda repo: repo) == "Qwen/Qwen3-8B"
+    assert link_params(pasted.model_copy(update={"source": "gguf:x.gguf"})) == {}
+    assert import_from_query({"model": "x"}) is None

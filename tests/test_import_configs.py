@@ -33,6 +33,7 @@ FAMILIES = [
     ("mamba2-2.7b", 2.7e9, "state-spaces/mamba2-2.7b: 2.7B", None),
     ("nemotron-3-nano-30b-a3b", 31.6e9, "NVIDIA Nemotron 3 Nano card: 31.6B total, 3.6B active incl. embeddings", 3.6e9),
     ("granite-4.0-h-small", 32e9, "ibm-granite/granite-4.0-h-small card: 32B total, 9B active (config reconstructed)", None),
+    ("phi3.5-moe", 41.9e9, "microsoft/Phi-3.5-MoE-instruct card: 16x3.8B experts, 6.6B active, hub 41.9B", 6.6e9),
     ("gemma3-27b-it-nested", 27_432_406_640, "google/gemma-3-27b-it hub safetensors incl. SigLIP tower: 27,432,406,640", None),
 ]
 
