@@ -1,5 +1,6 @@
 """Compare page: one workload, every GPU x count x format x engine via planner.recommend, ranked by cost."""
 import streamlit as st
+from pydantic import ValidationError
 
 from planner import catalog, share
 from ui import charts, compute, state, widgets
@@ -17,7 +18,7 @@ widgets.show_warnings(warnings)
 with st.sidebar:
     st.header("Workload and targets")
     chosen = dict(model=widgets.model_input(PAGE, values), **widgets.workload_inputs(PAGE, values))
-    chosen["kv_dtype"] = st.selectbox("KV cache", widgets.KV_DTYPES[:4], key=state.init(PAGE, "kv_dtype", values["kv_dtype"]))
+    chosen["kv_dtype"] = st.selectbox("KV cache", widgets.KV_DTYPES[:5], key=state.init(PAGE, "kv_dtype", values["kv_dtype"]))
     for name, label in (("ttft_ms_max", "TTFT target (ms)"), ("tpot_ms_max", "TPOT target (ms)"),
                         ("budget_usd_per_hour", "Budget ($ per hour)")):
         chosen[name] = st.number_input(label, 0.0, 1e6, value=None, placeholder="none", step=10.0,
@@ -28,8 +29,13 @@ targets = {k: (chosen[k] or None) for k in KEYS}
 if chosen["model"] not in catalog.models():
     st.warning("Compare searches catalog models only; open the Planner page to size an imported model.")
 else:
-    rec = compute.recommend(chosen["model"], chosen["input_len"], chosen["output_len"], chosen["concurrency"],
-                            targets["ttft_ms_max"], targets["tpot_ms_max"], targets["budget_usd_per_hour"], chosen["kv_dtype"])
+    try:
+        rec = compute.recommend(chosen["model"], chosen["input_len"], chosen["output_len"], chosen["concurrency"],
+                                targets["ttft_ms_max"], targets["tpot_ms_max"], targets["budget_usd_per_hour"], chosen["kv_dtype"])
+    except (ValidationError, ValueError) as exc:
+        msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        st.error("This workload is invalid: " + widgets.escape_md(msg.removeprefix("Value error, ")))
+        st.stop()
     rows = [dict(c.model_dump(), config=f"{c.gpus} x {c.gpu_name}, {c.engine}, {c.weights}") for c in rec.candidates]
     best = next((r for r in rows if r["meets_targets"]), None)
     if best:

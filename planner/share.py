@@ -92,8 +92,14 @@ def _check_page(key: str, text: str):
         return None, _short(exc.errors()[0]["msg"])
 
 
+# A cross-field error names one field; the URL key to blame may be another (tp defaults to gpus).
+_BLAME = {"tp": ("tp", "gpus", "pp"), "pp": ("pp", "gpus"), "ep": ("ep", "gpus"), "input_len": ("input_len", "output_len"),
+          "weights": ("weights", "engine", "gpu"), "engine": ("engine", "gpu", "weights"), "kv_dtype": ("kv_dtype", "engine"),
+          "acceptance_length": ("acceptance_length", "spec_tokens"), "cpu_offload_experts": ("cpu_offload_experts", "engine")}
+
+
 def _cross_field(values: dict, defaults: Mapping, models: Mapping[str, ModelSpec], warnings: list[str]) -> dict:
-    """Drop the fields that the combined scenario rejects (e.g. a GGUF format with vLLM), one at a time."""
+    """Drop the URL keys that the combined scenario rejects (e.g. a GGUF format with vLLM), one at a time."""
     for _ in SCENARIO_KEYS:
         merged = {k: v for k, v in {**defaults, **values}.items() if k in SCENARIO_KEYS and v is not None}
         merged.setdefault("model", DEFAULT_MODEL)
@@ -105,10 +111,11 @@ def _cross_field(values: dict, defaults: Mapping, models: Mapping[str, ModelSpec
             err = exc.errors()[0]
             msg = _short(err["msg"])
             field = err["loc"][0] if err["loc"] else msg.split(":")[0]
-            if field not in values:  # a default's fault, not the URL's: keep the URL values
+            culprit = next((k for k in _BLAME.get(field, (field,)) if k in values), None)
+            if culprit is None:  # a page default's fault, not the URL's: the page reports it
                 return values
-            warnings.append(f"{field}: {msg.removeprefix(field + ': ')}")
-            values.pop(field)
+            warnings.append(f"{culprit}: {msg.removeprefix(field + ': ') if culprit == field else msg}; ignored")
+            values.pop(culprit)
     return values
 
 

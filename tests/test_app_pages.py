@@ -158,3 +158,11 @@ def test_gpus_page_shows_the_seed_table_with_corrections():
     bad = _open(dict(gpu="1e40"), "pages/gpus.py")
     _ok(bad)
     assert "gpu" in bad.warning[0].value
+
+
+@pytest.mark.parametrize("page", [None, "pages/compare.py"])
+def test_edge_values_valid_for_the_scenario_fit_the_widgets(page):
+    query = dict(SHARE, gpu_memory_utilization="0.055", kv_dtype="fp32", gpus="1024", input_len="10000000",
+                 concurrency="100000", usd_per_gpu_hour="1000", tp="1024")
+    at = _open(query, page)
+    _ok(at)

@@ -72,3 +72,10 @@ def test_floats_keep_their_value_through_the_url():
     for x in (0.9, 4.07, 3.14159265, 1e-3):
         values, _ = share.from_query(share.to_query({"usd_per_gpu_hour": x}))
         assert math.isclose(values["usd_per_gpu_hour"], x, rel_tol=0, abs_tol=0)
+
+
+def test_implied_tp_error_blames_the_gpu_count():
+    # tp defaults to gpus: 1024 GPUs imply tp=1024, which cannot split Qwen3-Next's 16 heads
+    values, warnings = share.from_query({"model": QWEN, "gpus": "1024", "input_len": "10000000", "output_len": "128"})
+    assert values == {"model": QWEN, "output_len": 128}
+    assert [w.split(":")[0] for w in warnings] == ["gpus", "input_len"]

@@ -14,7 +14,7 @@ from planner.precision import FORMATS
 from planner.scenario import ENGINES
 from ui import explain, state
 
-KV_DTYPES = ("auto", "bf16", "fp16", "fp8", "q8_0", "q4_0")
+KV_DTYPES = ("auto", "bf16", "fp16", "fp8", "fp32", "q8_0", "q4_0")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -76,7 +76,7 @@ def advanced_inputs(page: str, values: dict) -> dict:
         for col, name, hi in ((c1, "tp", 1024), (c2, "pp", 256), (c3, "ep", 1024)):
             out[name] = col.number_input(name, 1, hi, value=None, placeholder="auto", key=state.init(page, name, values.get(name)))
         out["gpu_memory_utilization"] = st.number_input(
-            "GPU memory utilization", 0.06, 1.0, value=None, step=0.01, placeholder="engine default",
+            "GPU memory utilization", 0.05, 1.0, value=None, step=0.01, placeholder="engine default",
             key=state.init(page, "gpu_memory_utilization", values.get("gpu_memory_utilization")),
             help="Share of GPU memory the engine may use (vLLM --gpu-memory-utilization, default 0.9).")
     return out
