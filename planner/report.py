@@ -23,6 +23,7 @@ from .estimate import estimate_scenario
 from .recommend import Candidate, recommend
 from .results import Estimate
 from .scenario import Scenario
+from .schemas import ModelSpec
 
 DEFAULT_BASE_URL = "http://localhost:8501"
 HOURS_PER_MONTH = 730.0  # 8,760 h / 12
@@ -214,10 +215,13 @@ def make_plan(base: dict, opts: ReportOptions) -> Plan:
     if base.get("gpu"):
         subject = Scenario(**base)
         est = estimate_scenario(subject)
-        rec = _search(base, opts, pinned_space=False)
         misses = _target_misses(est, opts)
-        plan = Plan("pinned" if est.fits else "nothing_fits", subject, est, misses,
-                    evaluated=rec.evaluated, meeting=sum(c.meets_targets for c in rec.candidates))
+        plan = Plan("pinned" if est.fits else "nothing_fits", subject, est, misses)
+        if isinstance(subject.model, ModelSpec):  # planner.recommend searches catalog models only
+            plan.others_title = "Alternatives (not searched for an imported model)"
+            return plan
+        rec = _search(base, opts, pinned_space=False)
+        plan.evaluated, plan.meeting = rec.evaluated, sum(c.meets_targets for c in rec.candidates)
         if not misses:
             plan.others = _alternatives(rec.candidates, est, subject, opts)
         else:
@@ -228,7 +232,8 @@ def make_plan(base: dict, opts: ReportOptions) -> Plan:
             plan.others = ([(c, works + _queue_note(c, subject.concurrency)) for c in _distinct(meeting, None, 3)]
                            if meeting else _closest_misses(rec.candidates, opts))
         return plan
-    workload_scenario(base)  # validate the workload before the search
+    if isinstance(workload_scenario(base).model, ModelSpec):  # validates the workload before the search
+        raise ValueError("model: an imported model has no catalog entry to search; pin a gpu to assess it")
     rec = _search(base, opts, pinned_space=True)
     counts = dict(evaluated=rec.evaluated, meeting=sum(c.meets_targets for c in rec.candidates))
     if rec.best:

@@ -50,7 +50,7 @@ def _png(fig) -> bytes:
     import matplotlib
     matplotlib.rcParams["svg.hashsalt"] = "planner-report"  # deterministic ids if anyone saves SVG
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.05)
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})  # layout by tight_layout: one draw less
     return buf.getvalue()
 
 
@@ -85,6 +85,7 @@ def memory_chart(bars: list[MemoryBar]) -> bytes:
     _style(ax)
     ax.legend(fontsize=6.5, ncol=5, loc="lower center", bbox_to_anchor=(0.45, 1.0), frameon=False,
               handlelength=1.8, columnspacing=1.2, markerscale=0.5)
+    fig.tight_layout(pad=0.3)
     return _png(fig)
 
 
@@ -123,7 +124,7 @@ def sweep_chart(points: list[SweepPoint], concurrency: int, ttft_ms_max: float |
         _style(ax)
         legend.update(zip(*reversed(ax.get_legend_handles_labels())))
     fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=len(legend), fontsize=6.5, frameon=False)
-    fig.tight_layout(w_pad=1.2, rect=(0, 0.08, 1, 1))
+    fig.tight_layout(pad=0.3, w_pad=1.2, rect=(0, 0.08, 1, 1))
     return _png(fig)
 
 
@@ -145,4 +146,5 @@ def cost_chart(labels: list[str], usd_per_million: list[float | None], chosen_in
     ax.set_xlabel("US$ per million output tokens (lower is better)", fontsize=7)
     ax.set_xlim(0, (max(values) or 1.0) * 1.35)
     _style(ax)
+    fig.tight_layout(pad=0.3)
     return _png(fig)

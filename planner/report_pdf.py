@@ -108,7 +108,7 @@ def config_label(c, short: bool = False) -> str:
     return f"{c.gpus} × {c.gpu if short else name} · {engine} · {weights}"
 
 
-def scenario_words(s: Scenario, opts: ReportOptions) -> str:
+def scenario_words(s: Scenario, opts: ReportOptions, pinned: bool = False) -> str:
     m = s.model_spec
     size = f"{m.total_params / 1e9:,.0f}B parameters" + (f", {m.active_params / 1e9:,.0f}B active per token" if m.is_moe else "")
     users = ("as many concurrent requests as memory allows" if s.concurrency == "max"
@@ -118,6 +118,7 @@ def scenario_words(s: Scenario, opts: ReportOptions) -> str:
                if opts.tpot_ms_max else None]
     targets = [t for t in targets if t]
     goal = ("Service targets: " + "; ".join(targets) + "." if targets
+            else "No latency target was set." if pinned
             else "No latency target was set, so the cheapest configuration that fits is chosen.")
     return (f"Serve {s.model_id} ({size}; checkpoint in {m.default_weights}) to {users}, each with a "
             f"{s.input_len:,}-token prompt and a {s.output_len:,}-token answer. {goal}")
@@ -190,7 +191,8 @@ def _verdict(plan: Plan, opts: ReportOptions) -> str:
 def _others_table(pdf, plan: Plan) -> None:
     _heading(pdf, plan.others_title)
     if not plan.others:
-        _text(pdf, "None: no other configuration in the search met the targets.", 9)
+        _text(pdf, "planner.recommend searches catalog models only." if not plan.evaluated
+              else "None: no other configuration in the search met the targets.", 9)
         return
     rows = [["Configuration", "TTFT ms", "TPOT ms", "tokens/s", "$/M out", "Why not chosen" if plan.status in
              ("recommended", "pinned") and not plan.misses else "Why"]]
@@ -212,14 +214,15 @@ def _page_one(pdf, plan: Plan, opts: ReportOptions, base: Scenario, today: dt.da
     _text(pdf, f"Prepared {today:%d %B %Y} with LLM inference hardware planner {__version__}. All figures are "
                f"predictions of the planner's model{calibrated}; see Assumptions.", 8, colour=GREY)
     _heading(pdf, "Scenario")
-    _text(pdf, scenario_words(base, opts), 10, h=5)
+    _text(pdf, scenario_words(base, opts, pinned="gpu" in plan.base), 10, h=5)
     _heading(pdf, "Decision")
     _decision_box(pdf, plan, opts)
     _others_table(pdf, plan)
     has_targets = opts.ttft_ms_max is not None or opts.tpot_ms_max is not None
-    _text(pdf, f"{plan.evaluated:,} configurations evaluated (GPU type × count × weight format × engine); "
-               f"{plan.meeting:,} {'meet the targets' if has_targets else 'fit in memory'}; ranked by cost per "
-               "million output tokens.", 8, colour=GREY)
+    if plan.evaluated:
+        _text(pdf, f"{plan.evaluated:,} configurations evaluated (GPU type × count × weight format × engine); "
+                   f"{plan.meeting:,} {'meet the targets' if has_targets else 'fit in memory'}; ranked by cost per "
+                   "million output tokens.", 8, colour=GREY)
     _share(pdf, plan, opts, today)
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -20,7 +22,8 @@ from planner.report import build_report
 
 TODAY = dt.date(2026, 11, 27)
 SEARCH = ["h100-sxm", "h200-sxm", "a100-80gb-sxm", "l40s"]  # a small search keeps the suite fast
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "reports"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts" / "reports"
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 
@@ -187,13 +190,18 @@ def test_every_page_renders(fit_pdf, probe_pdf, nofit_pdf, tmp_path):
         assert all(p.stat().st_size > 2000 for p in pngs)
 
 
-def test_same_inputs_same_bytes():
+def test_same_inputs_same_bytes(tmp_path):
     kw = dict(model="Qwen/Qwen3-0.6B", gpu="l4", concurrency=4, ttft_ms_max=500, search_gpus=["l4"], today=TODAY)
-    first, second = build_report(**kw), build_report(**kw)
-    assert first == second
-    assert first.startswith(b"%PDF-")
-    later = build_report(**{**kw, "today": dt.date(2026, 12, 1)})
-    assert later != first
+    first = build_report(**kw)
+    assert first.startswith(b"%PDF-") and first == build_report(**kw)
+    # another process with another hash seed (set order, dict salts) writes the same bytes through the CLI
+    out = tmp_path / "again.pdf"
+    subprocess.run([sys.executable, "-m", "planner", "report", "--model", "Qwen/Qwen3-0.6B", "--gpu", "l4",
+                    "--concurrency", "4", "--ttft-ms-max", "500", "--gpu-ids", "l4", "--date", TODAY.isoformat(),
+                    "--out", str(out)], check=True, capture_output=True, cwd=ROOT,
+                   env={**os.environ, "PYTHONHASHSEED": "12345"}, timeout=180)
+    assert out.read_bytes() == first
+    assert build_report(**{**kw, "today": dt.date(2026, 12, 1)}) != first
 
 
 def test_bad_input_names_the_field():
@@ -202,3 +210,19 @@ def test_bad_input_names_the_field():
         build_report(model="Qwen/Qwen3-8B", gpu="h100-sxm", utilization=1.5)
     with pytest.raises(ValidationError, match="levels"):
         build_report(model="Qwen/Qwen3-8B", gpu="h100-sxm", probe_results={"levels": []})
+
+
+def test_imported_model_with_calibration_is_assessed_without_a_search(tmp_path):
+    from planner import catalog
+    spec = catalog.model("Qwen/Qwen3-8B").model_copy(update={"id": "acme/custom-8b"})
+    calib = planner.Calibration(decode_time_factor=1.2, source="probe of acme-prod, 2026-11-20")
+    path = tmp_path / "imported.pdf"
+    path.write_bytes(build_report(spec, gpu="h100-sxm", concurrency=4, calibration=calib, today=TODAY))
+    est = planner.estimate(model=spec, gpu="h100-sxm", concurrency=4, calibration=calib)
+    body = squash(text(path))
+    assert "Configuration assessed: 1 × NVIDIA H100 SXM5 80GB" in body
+    assert f"{est.performance.tpot_ms:,.1f} ms" in body
+    assert "Calibrated by a probe: decode time × 1.2, prefill time × 1. Source: probe of acme-prod, 2026-11-20." in body
+    assert "planner.recommend searches catalog models only." in body
+    with pytest.raises(ValueError, match="pin a gpu"):
+        build_report(spec, concurrency=4)
