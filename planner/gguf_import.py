@@ -23,6 +23,7 @@ ARCH_TO_HF = {"qwen2moe": "qwen2_moe", "qwen3moe": "qwen3_moe", "qwen3next": "qw
               "gpt-oss": "gpt_oss", "phi3": "phi3", "gemma3": "gemma3_text", "mamba2": "mamba2", "mamba": "mamba"}
 CLASS_RULES = [  # (regex on the tensor name, tensor class); first match wins
     (r"^token_embd\.weight$", "embed"), (r"^output\.weight$", "lm_head"),
+    (r"attn_(q|k|q_a|kv_a)_norm", "attn_small"),  # as architecture.py counts q_norm/k_norm and MLA latent norms
     (r"(_norm|norm)(\.weight|\.bias)?$", "norm"), (r"^rope_freqs", "norm"),
     (r"ffn_(gate|up|gate_up)_exps", "expert_up"), (r"ffn_down_exps", "expert_down"),
     (r"ffn_(gate|up)_shexp", "shared_up"), (r"ffn_down_shexp", "shared_down"),
@@ -184,10 +185,9 @@ def default_format(meta: dict, tensors: list) -> str:
             return f"gguf-{name}"
     by_type = Counter()
     for _n, _s, t, _e, b in tensors:
-        if t not in ("F32", "F16", "BF16"):
-            by_type[t.lower()] += b
-    common = by_type.most_common(1)
-    return f"gguf-{common[0][0]}" if common and f"gguf-{common[0][0]}" in FORMATS else "gguf-q8_0"
+        by_type[t.lower()] += b
+    common = [f"gguf-{t}" for t, _ in by_type.most_common() if f"gguf-{t}" in FORMATS]
+    return common[0] if common else "gguf-q8_0"
 
 
 def import_gguf_bytes(data, source: str, file_size: int | None = None) -> ImportResult:

@@ -112,3 +112,29 @@ def test_gguf_bad_magic_and_truncation(tmp_path):
         import_gguf(bad)
     with pytest.raises(ModelImportError, match="version"):
         import_upload("x.gguf", b"GGUF" + (99).to_bytes(4, "little") + data[8:400])
+
+
+def test_moe_gguf_tensor_classes(tmp_path):
+    """A tiny qwen3moe file: experts, router and q/k norms land in their classes; counts equal the tensors."""
+    h, layers, experts, ff, vocab = 32, 2, 4, 16, 64
+    shapes = {"token_embd.weight": (vocab, h), "output_norm.weight": (h,), "output.weight": (vocab, h)}
+    for i in range(layers):
+        shapes |= {f"blk.{i}.attn_norm.weight": (h,), f"blk.{i}.attn_q.weight": (h, h), f"blk.{i}.attn_k.weight": (16, h),
+                   f"blk.{i}.attn_v.weight": (16, h), f"blk.{i}.attn_output.weight": (h, h), f"blk.{i}.attn_q_norm.weight": (8,),
+                   f"blk.{i}.attn_k_norm.weight": (8,), f"blk.{i}.ffn_norm.weight": (h,), f"blk.{i}.ffn_gate_inp.weight": (experts, h),
+                   f"blk.{i}.ffn_gate_exps.weight": (experts, ff, h), f"blk.{i}.ffn_up_exps.weight": (experts, ff, h),
+                   f"blk.{i}.ffn_down_exps.weight": (experts, h, ff)}
+    w = GGUFWriter(str(tmp_path / "moe.gguf"), "qwen3moe")
+    for key, value in {"block_count": layers, "embedding_length": h, "attention.head_count": 4, "attention.head_count_kv": 2,
+                       "attention.key_length": 8, "expert_count": experts, "expert_used_count": 2, "context_length": 128,
+                       "expert_feed_forward_length": ff, "vocab_size": vocab}.items():
+        w.add_uint32(f"qwen3moe.{key}", value)
+    for name, shape in shapes.items():
+        w.add_tensor(name, np.zeros(shape, np.float32))
+    w.write_header_to_file(), w.write_kv_data_to_file(), w.write_tensors_to_file(), w.close()
+    spec = import_gguf(tmp_path / "moe.gguf").spec
+    assert spec.total_params == sum(int(np.prod(s)) for s in shapes.values())
+    assert spec.params["expert_up"] == layers * 2 * experts * ff * h and spec.params["router"] == layers * experts * h
+    assert spec.params["attn_small"] == layers * 16 and spec.moe_layers == layers and spec.num_experts == experts
+    assert spec.active_params == spec.total_params - layers * 3 * experts * ff * h // 2  # top-2 of 4 experts
+    assert spec.default_weights == "gguf-f32"
