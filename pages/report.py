@@ -51,8 +51,8 @@ utilization = st.slider("Utilization for the monthly cost", 0.05, 1.0, 1.0, 0.05
                         help="Share of the 730 hours of a month the GPUs are billed.")
 
 scenario = {k: v for k, v in chosen.items() if v is not None} | {"model": state.resolve_model(model_id)}
-try:
-    Scenario(**scenario) if pinned else Scenario(**{k: v for k, v in scenario.items() if k not in DEPLOYMENT})
+try:  # validate before offering the button (the PDF is built later, in Streamlit's download thread)
+    checked = Scenario(**(scenario if pinned else {k: v for k, v in scenario.items() if k not in DEPLOYMENT}))
 except ValidationError as exc:
     err = exc.errors()[0]
     st.error(f"This scenario is invalid ({err['loc'][0] if err['loc'] else 'scenario'}): "
