@@ -59,6 +59,8 @@ def show(result) -> None:
     if d["quantization"]:
         q = d["quantization"]
         facts["quantization"] = f"{q['method']} -> {q['weights']}; unquantized: {', '.join(q['unquantized_modules']) or 'none listed'}"
+    if d["high_precision_modules"]:
+        facts["kept in 16/32-bit (headers)"] = ", ".join(d["high_precision_modules"][:12])
     st.table({"fact": list(facts), "value": [str(v) for v in facts.values()]})
     for w in result.warnings:
         st.warning(widgets.escape_md(w), icon=":material/warning:")

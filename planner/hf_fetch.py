@@ -109,6 +109,7 @@ def _exact_sizes(session, base: str, read_headers: bool) -> dict:
     tensors = {k: v for t in tables for k, v in t.items()}
     s = summarize(tensors)
     return {"weights_bytes_exact": s["bytes"], "bytes_by_dtype": s["by_dtype"], "tensor_count": s["count"],
+            "high_precision_modules": s["high_precision"],
             "weights_bytes_source": f"safetensors headers of {len(shards)} file(s), read with HTTP Range requests"}
 
 

@@ -59,6 +59,7 @@ class ImportResult(BaseModel):
     bytes_by_dtype: dict[str, int] = {}
     tensor_count: int | None = None
     quantization: QuantInfo | None = None
+    high_precision_modules: tuple[str, ...] = ()  # quantized checkpoints: 2-D weights the headers show in 16/32-bit
     vision_params: int = 0
     warnings: tuple[str, ...] = ()
     config: dict | None = None              # the config as read, for share links
@@ -298,7 +299,8 @@ def _import_folder(folder: Path) -> ImportResult:
     if not sizes:
         return result
     return result.model_copy(update={"weights_bytes_exact": sizes["bytes"], "bytes_by_dtype": sizes["by_dtype"],
-                                     "tensor_count": sizes["count"], "weights_bytes_source": "local safetensors headers"})
+                                     "tensor_count": sizes["count"], "weights_bytes_source": "local safetensors headers",
+                                     "high_precision_modules": sizes["high_precision"]})
 
 
 def import_source(source: str | Path, **hub_kwargs) -> ImportResult:

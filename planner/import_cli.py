@@ -38,7 +38,8 @@ def summary(result: ImportResult) -> dict:
             "total_params": spec.total_params, "active_params": spec.active_params, **memory_figures(spec),
             "layers": dict(layers), "moe_layers": spec.moe_layers, "default_weights": spec.default_weights,
             "weights_bytes_exact": result.weights_bytes_exact, "weights_bytes_source": result.weights_bytes_source,
-            "bytes_by_dtype": result.bytes_by_dtype, "vision_params": result.vision_params,
+            "bytes_by_dtype": result.bytes_by_dtype, "high_precision_modules": list(result.high_precision_modules),
+            "vision_params": result.vision_params,
             "quantization": result.quantization.model_dump() if result.quantization else None,
             "warnings": list(result.warnings), "spec": spec.model_dump(mode="json")}
 
@@ -57,6 +58,8 @@ def _text(d: dict) -> str:
         q = d["quantization"]
         rows.append(("quantization", f"{q['method']} -> {q['weights']}" + (f", unquantized: {', '.join(q['unquantized_modules'])}"
                                                                           if q["unquantized_modules"] else "")))
+    if d["high_precision_modules"]:
+        rows.append(("16/32-bit weights", ", ".join(d["high_precision_modules"][:12])))
     rows += [("warning", w) for w in d["warnings"]]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

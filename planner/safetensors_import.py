@@ -7,6 +7,7 @@ The index's metadata.total_size is the sum of every tensor's bytes over all shar
 from __future__ import annotations
 
 import json
+import re
 import struct
 from collections import Counter
 from pathlib import Path
@@ -18,6 +19,8 @@ MAX_INDEX_BYTES = 50 * 2**20
 DTYPE_BITS = {"F64": 64, "I64": 64, "U64": 64, "F32": 32, "I32": 32, "U32": 32, "F16": 16, "BF16": 16, "I16": 16,
               "U16": 16, "I8": 8, "U8": 8, "BOOL": 8, "F8_E4M3": 8, "F8_E5M2": 8, "F8_E8M0": 8, "F6_E2M3": 6,
               "F6_E3M2": 6, "F4": 4}
+
+QUANTIZED_DTYPES = {"F8_E4M3", "F8_E5M2", "F8_E8M0", "I8", "U8", "I32", "F4", "F6_E2M3", "F6_E3M2"}  # I32: packed int4
 
 
 def header_length(first8: bytes) -> int:
@@ -67,7 +70,17 @@ def summarize(tensors: dict) -> dict:
         for d in t["shape"]:
             n *= int(d)
         params += n
-    return {"bytes": sum(by_dtype.values()), "params": params, "by_dtype": dict(by_dtype), "count": len(tensors)}
+    return {"bytes": sum(by_dtype.values()), "params": params, "by_dtype": dict(by_dtype), "count": len(tensors),
+            "high_precision": high_precision_modules(tensors)}
+
+
+def high_precision_modules(tensors: dict) -> tuple[str, ...]:
+    """In a quantized checkpoint, the 2-D weights still stored in 16/32-bit, as name patterns (layer -> *)."""
+    if not any(str(t["dtype"]) in QUANTIZED_DTYPES for t in tensors.values()):
+        return ()
+    found = {re.sub(r"\.\d+\.", ".*.", name.removesuffix(".weight")) for name, t in tensors.items()
+             if str(t["dtype"]) in ("BF16", "F16", "F32") and len(t["shape"]) == 2 and name.endswith(".weight")}
+    return tuple(sorted(found))
 
 
 def read_local_header(path: str | Path) -> dict:

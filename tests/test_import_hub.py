@@ -95,6 +95,7 @@ def test_sharded_fetch_reads_only_headers(hub, monkeypatch):
     assert result.weights_bytes_exact == DATA1 + DATA2 == INDEX["metadata"]["total_size"]
     assert result.bytes_by_dtype == {"BF16": 128_000, "F32": 256 + 32, "F8_E4M3": 64_000}
     assert "Range requests" in result.weights_bytes_source and result.tensor_count == 4
+    assert result.high_precision_modules == ("model.embed_tokens",)  # FP8 lm_head, BF16 embeddings
     shard_requests = [(p, r) for p, r, _ in Hub.log if p.endswith(".safetensors")]
     assert len(shard_requests) == 4 and all(r for _, r in shard_requests)
     header_end = {"a.safetensors": 8 + H1, "b.safetensors": 8 + H2}
@@ -140,3 +141,14 @@ def test_no_internet_is_a_message_not_a_traceback(monkeypatch):
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: connection refused
     with pytest.raises(ModelImportError, match="cannot reach 127.0.0.1:9: no internet connection"):
         import_source("Qwen/Qwen3-8B")
+
+
+def test_local_checkpoint_folder(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(CONFIG))
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps(INDEX))
+    (tmp_path / "a.safetensors").write_bytes(SHARD1)
+    (tmp_path / "b.safetensors").write_bytes(SHARD2)
+    result = import_source(tmp_path)
+    assert result.weights_bytes_exact == INDEX["metadata"]["total_size"] and result.tensor_count == 4
+    assert result.high_precision_modules == ("model.embed_tokens",)
+    assert result.spec.total_params == 596_049_920
