@@ -119,7 +119,7 @@ def run_probe(cfg: ProbeConfig, on_result: Progress | None = None, stop: threadi
     cfg, notes = apply_limits(cfg)
     safety.check_url(cfg.url)
     t = _target(cfg, stop or threading.Event())
-    deadline = time.perf_counter() + cfg.max_duration_s
+    deadline = t.deadline = time.perf_counter() + cfg.max_duration_s
     words, warm = _warmup(t, cfg, notes)
     levels = []
     for c in cfg.concurrency:

@@ -62,6 +62,7 @@ class Target:
     read_timeout_s: float = 30.0
     request_timeout_s: float = 300.0
     extras: bool = True                   # ignore_eos / min_tokens accepted by the server
+    deadline: float = float("inf")        # perf_counter time at which the whole run must end
     stop: threading.Event = field(default_factory=threading.Event)
 
     def __repr__(self) -> str:            # keep the key out of logs and tracebacks
@@ -167,12 +168,12 @@ class _Stream:
 
 def _consume(resp: requests.Response, t: Target, t0: float) -> RequestResult:
     s = _Stream(t0)
-    deadline = t0 + t.request_timeout_s
+    deadline = min(t0 + t.request_timeout_s, t.deadline)
     for line in _lines(resp):
         if t.stop.is_set():
             return RequestResult(ok=False, error_kind="stopped", error="stopped by the user")
         if time.perf_counter() > deadline:
-            return RequestResult(ok=False, error_kind="timeout", error=f"request exceeded {t.request_timeout_s:g} s")
+            return RequestResult(ok=False, error_kind="timeout", error="request exceeded its time or the run's duration limit")
         if not line or line.startswith(b":"):
             continue
         if not line.startswith(SSE_FIELDS):

@@ -206,10 +206,17 @@ class FaultHandler(BaseHTTPRequestHandler):
         self.mode_http500(n, body) if FaultHandler.counter["n"] % 2 else self._stream(n)
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):  # clients hanging up on faults are expected
+        pass
+
+
 @pytest.fixture(scope="session")
 def fault_server():
     """Base URL of the fault-injecting server; append /<mode> to choose the fault."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FaultHandler)
+    server = QuietServer(("127.0.0.1", 0), FaultHandler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

