@@ -15,11 +15,11 @@ from .schemas import GpuSpec
 # 68.5 % of peak for BF16 but 52 % for int8 and 42 % for int4 weight-only (shared/reference/gpus.md §4.1).
 FORMAT_BANDWIDTH_EFFICIENCY = {
     "16bit": 1.0,
-    "native_8bit": 0.85,        # FP8/INT8 W8A8 GEMMs stream weights almost as well as BF16 (fit)
-    "native_fp4": 0.77,         # NVFP4/MXFP4 on Blackwell (fit to calibration.csv B200 rows)
+    "native_8bit": 0.76,        # FP8/INT8 W8A8 GEMMs stream weights almost as well as BF16 (fit)
+    "native_fp4": 0.61,         # NVFP4/MXFP4 on Blackwell (fit to calibration.csv B200 rows)
     "weight_only_8bit": 0.76,   # gpt-fast int8 weight-only 52 % / 68.5 % BF16
     "weight_only_4bit": 0.3,   # gpt-fast int4 weight-only 42 % / 68.5 % BF16; Marlin MXFP4 on Ampere/Hopper
-    "gguf": 0.5,               # llama.cpp MMVQ kernels (fit to calibration.csv llama.cpp rows)
+    "gguf": 0.48,               # llama.cpp MMVQ kernels (fit to calibration.csv llama.cpp rows)
 }
 
 # Fixed cost of each expert a MoE layer touches in one step (grouped-GEMM tiles, routing, launch):
@@ -30,11 +30,11 @@ EXPERT_OVERHEAD_US = 0.17
 EP_IMBALANCE = 1.8
 ALLTOALL_LATENCY_US = 120.0
 # Paged decode attention streams the KV cache below the GEMV roofline (fit to calibration.csv).
-ATTENTION_EFFICIENCY = 0.99
+ATTENTION_EFFICIENCY = 1.0
 
 # Per-generation ceiling of achievable HBM bandwidth, relative to NVIDIA Hopper (fit; gpus.md §4.1:
 # 80-90 % of spec for large streaming reads on NVIDIA HBM parts, lower on AMD, LPDDR and GDDR parts).
-GENERATION_BANDWIDTH = {"ampere": 1.0, "hopper": 1.0, "blackwell": 0.65, "ada": 0.95, "cdna3": 0.75,
+GENERATION_BANDWIDTH = {"ampere": 1.0, "hopper": 1.0, "blackwell": 0.6, "ada": 0.95, "cdna3": 0.75,
                         "cdna4": 0.75, "apple": 0.85, "rdna": 0.85, "cpu": 0.7, "other": 0.9}
 
 
@@ -86,8 +86,8 @@ VLLM = EngineProfile(
     activation_bytes_per_token_h=44.0,  # fit: Qwen3-0.6B on A100 leaves 69.66 GiB KV (calibration c269)
     activation_linear_attn_factor=30.0,  # fit: Qwen3-Next TP2 peak 5.58 GiB at 8192 tokens (modeling.md §4.1)
     cudagraph_gib_per_layer=0.049,      # 2.37 GiB logged for 48 layers at TP2 (modeling.md §4.1), unbudgeted in 0.10.x
-    mem_efficiency=0.9, compute_efficiency=0.38, layer_overhead_us=47.0, step_overhead_ms=0.6,
-    seq_overhead_us=151.0, ttft_overhead_ms=55.0, allreduce_latency_us=9.0,  # custom all-reduce 8.7-9.5 us (modeling.md §5.5)
+    mem_efficiency=0.93, compute_efficiency=0.4, layer_overhead_us=47.0, step_overhead_ms=0.6,
+    seq_overhead_us=149.0, ttft_overhead_ms=53.0, allreduce_latency_us=9.0,  # custom all-reduce 8.7-9.5 us (modeling.md §5.5)
     kv_reserve_output_share=0.5,        # pages are allocated as tokens arrive
     max_batch_large_gpu=1024, max_batch_small_gpu=256,  # vllm/engine/arg_utils.py defaults
     max_batched_tokens_large_gpu=8192, max_batched_tokens_small_gpu=2048,
@@ -99,7 +99,7 @@ SGLANG = EngineProfile(
     cuda_context_gib=0.5, non_torch_gib_single=0.3, non_torch_gib_multi=1.5,
     activation_bytes_per_token_h=0.0, activation_linear_attn_factor=0.0,  # inside the static fraction's rest
     cudagraph_gib_per_layer=0.0,
-    mem_efficiency=0.86, compute_efficiency=0.8, layer_overhead_us=50.0, step_overhead_ms=0.5,
+    mem_efficiency=0.88, compute_efficiency=0.6, layer_overhead_us=50.0, step_overhead_ms=0.5,
     seq_overhead_us=338.0, ttft_overhead_ms=60.0, allreduce_latency_us=6.0,  # optimized custom all-reduce 3.7-9 us (sglang#2904)
     kv_reserve_output_share=0.5,
     max_batch_large_gpu=2048, max_batch_small_gpu=1024,  # req_to_token_pool caps running requests
@@ -112,7 +112,7 @@ TRTLLM = EngineProfile(
     cuda_context_gib=0.5, non_torch_gib_single=0.3, non_torch_gib_multi=0.6,
     activation_bytes_per_token_h=16.0, activation_linear_attn_factor=30.0,
     cudagraph_gib_per_layer=0.0,
-    mem_efficiency=0.7, compute_efficiency=0.54, layer_overhead_us=58.0, step_overhead_ms=0.3,
+    mem_efficiency=0.69, compute_efficiency=0.54, layer_overhead_us=58.0, step_overhead_ms=0.3,
     seq_overhead_us=19.0, ttft_overhead_ms=60.0, allreduce_latency_us=6.0,
     kv_reserve_output_share=1.0,        # GUARANTEED_NO_EVICT reserves each request's full length
     max_batch_large_gpu=2048, max_batch_small_gpu=2048,   # trtllm default max_batch_size
@@ -123,7 +123,7 @@ LLAMACPP = EngineProfile(
     id="llamacpp", label="llama.cpp", budget="cells",
     default_memory_fraction=1.0, cuda_context_gib=0.3, non_torch_gib_single=0.0, non_torch_gib_multi=0.0,
     activation_bytes_per_token_h=0.0, activation_linear_attn_factor=0.0, cudagraph_gib_per_layer=0.0,
-    mem_efficiency=0.6, compute_efficiency=0.1, layer_overhead_us=17.0, step_overhead_ms=0.5,
+    mem_efficiency=0.585, compute_efficiency=0.1, layer_overhead_us=17.0, step_overhead_ms=0.5,
     seq_overhead_us=50.0, ttft_overhead_ms=10.0, allreduce_latency_us=20.0,
     kv_reserve_output_share=1.0,        # each slot owns n_ctx / n_parallel cells
     max_batch_large_gpu=64, max_batch_small_gpu=64,
@@ -134,7 +134,7 @@ TRANSFORMERS = EngineProfile(
     id="transformers", label="HF Transformers (generate)", budget="dynamic",
     default_memory_fraction=1.0, cuda_context_gib=0.0, non_torch_gib_single=0.0, non_torch_gib_multi=0.0,
     activation_bytes_per_token_h=0.0, activation_linear_attn_factor=0.0, cudagraph_gib_per_layer=0.0,
-    mem_efficiency=0.33, compute_efficiency=0.4, layer_overhead_us=86.0, step_overhead_ms=3.0,
+    mem_efficiency=0.36, compute_efficiency=0.4, layer_overhead_us=86.0, step_overhead_ms=3.0,
     seq_overhead_us=100.0, ttft_overhead_ms=20.0, allreduce_latency_us=30.0, kv_reserve_output_share=1.0,
     max_batch_large_gpu=256, max_batch_small_gpu=256,
     max_batched_tokens_large_gpu=1 << 30, max_batched_tokens_small_gpu=1 << 30,  # no chunking

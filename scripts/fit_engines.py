@@ -28,7 +28,7 @@ METRIC_PATH = {"output_tokens_per_s": "output_tokens_per_s", "output_tokens_per_
 # (engine or None for a global, attribute, lower, upper)
 PARAMS = [
     *[(e, a, lo, hi) for e in ("vllm", "sglang", "trtllm") for a, lo, hi in (
-        ("mem_efficiency", 0.45, 0.95), ("compute_efficiency", 0.3, 0.85), ("layer_overhead_us", 1.0, 60.0),
+        ("mem_efficiency", 0.45, 0.95), ("compute_efficiency", 0.4, 0.85), ("layer_overhead_us", 1.0, 60.0),
         ("seq_overhead_us", 0.0, 400.0), ("ttft_overhead_ms", 5.0, 80.0))],
     ("trtllm", "activation_bytes_per_token_h", 4.0, 80.0),
     ("llamacpp", "mem_efficiency", 0.3, 0.95), ("llamacpp", "compute_efficiency", 0.1, 0.8),
