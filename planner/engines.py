@@ -13,27 +13,32 @@ from .schemas import GpuSpec
 # Decode-kernel bandwidth efficiency by weight-kernel class, relative to a 16-bit GEMV.
 # Dequantising kernels read fewer bytes but run below the bandwidth roofline: gpt-fast on A100 reaches
 # 68.5 % of peak for BF16 but 52 % for int8 and 42 % for int4 weight-only (shared/reference/gpus.md §4.1).
+# The 4-bit and FP4 terms below sit under gpt-fast's ratio: they also carry the MoE kernels of the
+# gpt-oss rows (Triton matmul_ogs / Marlin MXFP4 on Hopper and Ampere), the only 4-bit rows in the data.
 FORMAT_BANDWIDTH_EFFICIENCY = {
     "16bit": 1.0,
-    "native_8bit": 0.76,        # FP8/INT8 W8A8 GEMMs stream weights almost as well as BF16 (fit)
-    "native_fp4": 0.61,         # NVFP4/MXFP4 on Blackwell (fit to calibration.csv B200 rows)
-    "weight_only_8bit": 0.76,   # gpt-fast int8 weight-only 52 % / 68.5 % BF16
-    "weight_only_4bit": 0.3,   # gpt-fast int4 weight-only 42 % / 68.5 % BF16; Marlin MXFP4 on Ampere/Hopper
-    "gguf": 0.48,               # llama.cpp MMVQ kernels (fit to calibration.csv llama.cpp rows)
+    "native_8bit": 0.76,        # FP8 / INT8 W8A8 (fit: calibration.csv FP8 rows on H100/H200)
+    "native_fp4": 0.61,         # NVFP4 / MXFP4 on Blackwell (fit: calibration.csv B200 rows)
+    "weight_only_8bit": 0.76,   # gpt-fast int8 weight-only 52 % / 68.5 % BF16 = 0.76 (gpus.md §4.1)
+    "weight_only_4bit": 0.3,    # fit: gpt-oss MXFP4 on H100/H200/A100 rows (gpt-fast int4 alone: 0.61)
+    "gguf": 0.48,               # llama.cpp kernels (fit: calibration.csv llama.cpp rows)
 }
 
 # Fixed cost of each expert a MoE layer touches in one step (grouped-GEMM tiles, routing, launch):
 # vLLM fused_moe reaches only 28 % of HBM peak at batch 1 on 4.7 MB experts (modeling.md §1). Fit.
-EXPERT_OVERHEAD_US = 0.17
+EXPERT_OVERHEAD_US = 0.17  # fit: calibration.csv MoE rows
 # Expert parallelism: the busiest rank sets the pace (uneven expert load; EPLB only mitigates it),
 # and each dispatch/combine all-to-all pays a latency far above an NVLink all-reduce's. Fit.
-EP_IMBALANCE = 1.8
-ALLTOALL_LATENCY_US = 120.0
-# Paged decode attention streams the KV cache below the GEMV roofline (fit to calibration.csv).
+EP_IMBALANCE = 1.8           # fit (upper bound of the search): TensorRT-LLM DEP rows c125-c150
+ALLTOALL_LATENCY_US = 120.0   # fit (upper bound of the search): same rows
+# Paged decode attention relative to the weight GEMV's bandwidth (fit: long-context rows; the fit
+# found no penalty).
 ATTENTION_EFFICIENCY = 1.0
 
-# Per-generation ceiling of achievable HBM bandwidth, relative to NVIDIA Hopper (fit; gpus.md §4.1:
-# 80-90 % of spec for large streaming reads on NVIDIA HBM parts, lower on AMD, LPDDR and GDDR parts).
+# Per-generation ceiling of achievable HBM bandwidth, relative to NVIDIA Hopper (gpus.md §4.1: 80-90 %
+# of spec for large streaming reads on NVIDIA HBM parts, lower on AMD, LPDDR and GDDR parts). Blackwell
+# is a fit to the B200 rows of calibration.csv (2025 software on 7.7 TB/s parts); the non-NVIDIA values
+# are priors from gpus.md (AMD reaches a lower share of peak), not fits: no rows measure them.
 GENERATION_BANDWIDTH = {"ampere": 1.0, "hopper": 1.0, "blackwell": 0.6, "ada": 0.95, "cdna3": 0.75,
                         "cdna4": 0.75, "apple": 0.85, "rdna": 0.85, "cpu": 0.7, "other": 0.9}
 
