@@ -173,11 +173,19 @@ def _rewrite(c: dict, mt: str, warnings: list[str]) -> dict:
     return c
 
 
-def _ungate(spec: ModelSpec, c: dict) -> ModelSpec:
+def _ungate(spec: ModelSpec) -> ModelSpec:
     """GPT-style MLPs have one up matrix, not gate + up."""
     p = dict(spec.params)
     p["mlp_up"] //= 2
     return spec.model_copy(update={"params": p})
+
+
+def _size(value) -> int | float:
+    """A positive size from a vision config (lists such as [224, 224] give their first entry); 0 if unusable."""
+    if isinstance(value, list) and value:
+        value = value[0]
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1e6
+    return value if ok else 0
 
 
 def vision_params(config: dict) -> int:
@@ -189,12 +197,12 @@ def vision_params(config: dict) -> int:
     layers = v.get("num_hidden_layers") or v.get("depth") or v.get("layers") or 0
     if not (isinstance(h, int) and isinstance(layers, int) and 0 < h <= 65536 and 0 < layers <= 1024):
         return 0
-    d = v.get("intermediate_size") or int(h * (v.get("mlp_ratio") or 4))
-    patch, image, chans = v.get("patch_size") or 14, v.get("image_size") or 224, v.get("num_channels") or 3
+    d = _size(v.get("intermediate_size")) or int(h * (_size(v.get("mlp_ratio")) or 4))
+    patch, image, chans = _size(v.get("patch_size")) or 14, _size(v.get("image_size")) or 224, _size(v.get("num_channels")) or 3
     per_layer = 4 * h * h + 4 * h + 4 * h + 2 * h * d + d + h  # q,k,v,o + biases, two LayerNorms, fc1, fc2
     embed = chans * patch * patch * h + h + (image // patch) ** 2 * h
-    text_h = text_config(config).get("hidden_size") or h
-    return layers * per_layer + embed + 2 * h + h * text_h + h  # + post-LN, projector and its norm
+    text_h = _size(text_config(config).get("hidden_size")) or h
+    return int(layers * per_layer + embed + 2 * h + h * text_h + h)  # + post-LN, projector and its norm
 
 
 # -- import -------------------------------------------------------------------------------------------
@@ -224,7 +232,7 @@ def _build(model_id: str, c: dict, mt: str, warnings: list[str]) -> tuple[ModelS
     c = _rewrite(c, mt, warnings)
     spec = model_from_config(model_id, c, notes=tuple(warnings))
     if mt in NON_GATED:
-        spec = _ungate(spec, c)
+        spec = _ungate(spec)
     return spec, mt if mt in NATIVE else "generic"
 
 
@@ -257,7 +265,10 @@ def finish(spec: ModelSpec, raw: dict, family: str, source: str, warnings: list[
     if vision:
         params["vision"] = vision
         warnings.append(f"vision tower counted: {vision / 1e6:,.0f} M parameters estimated from vision_config")
-    quant = quant_info(raw) or quant_info(text_config(raw))
+    try:
+        quant = quant_info(raw) or quant_info(text_config(raw))
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        raise ModelImportError(f"quantization_config is malformed ({type(exc).__name__}: {exc})") from None
     weights = quant.weights if quant and quant.weights in FORMATS else spec.default_weights
     if quant and quant.note:
         warnings.append(quant.note)

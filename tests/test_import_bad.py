@@ -116,3 +116,34 @@ def test_share_links_of_imports():
     assert import_from_query({"hf": " Qwen/Qwen3-8B "}, fetch=lambda repo: repo) == "Qwen/Qwen3-8B"
     assert link_params(pasted.model_copy(update={"source": "gguf:x.gguf"})) == {}
     assert import_from_query({"model": "x"}) is None
+
+
+HOSTILE = [None, "x", [], {}, -1, 0, 1e12, True, 2.5, [1, 2], [[1]]]
+
+
+def _mutations():
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "configs"
+    qnext = json.loads((Path(__file__).resolve().parent.parent / "data" / "models" / "Qwen__Qwen3-Next-80B-A3B-Instruct.json").read_text())
+    gemma = json.loads((fixtures / "gemma3-27b-it-nested.json").read_text())
+    gemma["quantization_config"] = {"quant_method": "compressed-tensors", "config_groups": {"g": {"weights": {"num_bits": 4}}}}
+    for base in (qnext, json.loads((fixtures / "jamba-v0.1.json").read_text()),
+                 json.loads((fixtures / "nemotron-3-nano-30b-a3b.json").read_text()), gemma):
+        for section in (None, "text_config", "vision_config", "quantization_config"):
+            target = base if section is None else base.get(section)
+            for key in list(target or {}):
+                for value in HOSTILE:
+                    c = json.loads(json.dumps(base))
+                    (c if section is None else c[section])[key] = value
+                    yield c
+
+
+def test_hostile_field_values_never_crash():
+    """Every field of four configs (text, vision, quantization sections) set to hostile values."""
+    outcomes = {"ok": 0, "refused": 0}
+    for config in _mutations():
+        try:
+            import_config(config)
+            outcomes["ok"] += 1
+        except ModelImportError:
+            outcomes["refused"] += 1
+    assert outcomes["ok"] > 100 and outcomes["refused"] > 100
