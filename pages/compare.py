@@ -25,7 +25,7 @@ with st.sidebar:
                                        key=state.init(PAGE, name, values.get(name)), help="Leave empty for no limit.")
 state.publish(PAGE, chosen, KEYS)
 targets = {k: (chosen[k] or None) for k in KEYS}
-
+rec = None
 if chosen["model"] not in catalog.models():
     st.warning("Compare searches catalog models only; open the Planner page to size an imported model.")
 else:
@@ -35,7 +35,7 @@ else:
     except (ValidationError, ValueError) as exc:
         msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         st.error("This workload is invalid: " + widgets.escape_md(msg.removeprefix("Value error, ")))
-        st.stop()
+if rec is not None:
     rows = [dict(c.model_dump(), config=f"{c.gpus} x {c.gpu_name}, {c.engine}, {c.weights}") for c in rec.candidates]
     best = next((r for r in rows if r["meets_targets"]), None)
     if best:

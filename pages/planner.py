@@ -46,9 +46,13 @@ if scenario is not None:
         fixes = compute.nearest_fits(scenario)
         st.info("Nearest configurations that fit: " + ("; ".join(label for label, _ in fixes) if fixes
                 else "none among more GPUs, fp8/4-bit weights, an fp8 KV cache or lower concurrency."))
+        widgets.apply_buttons(PAGE, fixes)
     widgets.metrics(est)
     st.plotly_chart(charts.memory_bar(est.memory.model_dump(), gpu.name), width="stretch")
-    st.caption(explain.MEMORY)
+    state_mib = est.memory.state_bytes_per_sequence / 2**20
+    st.caption(explain.MEMORY + (f" This model keeps {state_mib:,.1f} MiB of linear-attention state per request (whole model, "
+                                 f"before sharding) in the same pool, plus {est.memory.kv_bytes_per_token:,.0f} bytes of KV "
+                                 "cache per token." if state_mib else ""))
     left, right = st.columns(2)
     running = est.performance.running_batch or (1 if scenario.concurrency == "max" else scenario.concurrency)
     with left:

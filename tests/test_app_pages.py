@@ -166,3 +166,12 @@ def test_edge_values_valid_for_the_scenario_fit_the_widgets(page):
                  concurrency="100000", usd_per_gpu_hour="1000", tp="1024")
     at = _open(query, page)
     _ok(at)
+
+
+def test_planner_apply_button_switches_to_the_nearest_fit():
+    at = _open(dict(SHARE, gpu="h100-sxm", gpus="1"))
+    button = next(b for b in at.button if b.label.startswith("Apply: fits with 4 GPUs"))
+    button.click().run()
+    _ok(at)
+    assert at.query_params["gpus"] == "4" and at.query_params["tp"] == "4"
+    assert at.success and at.success[0].value.startswith("Fits:")

@@ -118,3 +118,17 @@ def metrics(est) -> None:
 def share_link(url: str) -> None:
     st.markdown("**Copy share link** (opens this exact scenario; the copy icon is at the right of the box)")
     st.code(url, language=None, wrap_lines=True)
+
+
+def _apply(page: str, change: dict) -> None:
+    for name, value in change.items():
+        st.session_state[state.key(page, name)] = value
+    if "concurrency" in change:
+        st.session_state[state.key(page, "concurrency_n")] = change["concurrency"]
+
+
+def apply_buttons(page: str, fixes: list[tuple[str, dict]]) -> None:
+    """One button per nearest fit; a click sets the widgets (callbacks run before the next rerun's widgets)."""
+    cols = st.columns(max(1, len(fixes)))
+    for col, (label, change) in zip(cols, fixes):
+        col.button("Apply: " + label, key=f"{page}_fix_{label}", on_click=_apply, args=(page, change))
