@@ -39,6 +39,8 @@ FILES = {"/org/sharded/resolve/main/config.json": json.dumps(CONFIG).encode(),
          "/org/single/resolve/main/config.json": json.dumps(CONFIG).encode(),
          "/org/single/resolve/main/model.safetensors": SHARD1,
          "/org/norange/resolve/main/config.json": json.dumps(CONFIG).encode(),
+         "/org/badindex/resolve/main/config.json": json.dumps(CONFIG).encode(),
+         "/org/badindex/resolve/main/model.safetensors.index.json": b"<html>oops</html>",
          "/org/norange/resolve/main/model.safetensors": SHARD1,
          "/org/tokenizer/resolve/main/config.json": b'{"tokenizer_class": "Qwen2Tokenizer", "model_max_length": 32768}'}
 
@@ -113,6 +115,12 @@ def test_single_file_checkpoint(hub):
 def test_server_ignoring_range_still_gives_the_header(hub):
     result = import_hf("org/norange", endpoint=hub)
     assert result.weights_bytes_exact == DATA1 and result.bytes_by_dtype == {"BF16": 128_000, "F32": 256}
+
+
+def test_bad_index_keeps_the_spec_with_a_warning(hub):
+    result = import_hf("org/badindex", endpoint=hub)
+    assert result.spec.total_params == 596_049_920 and result.weights_bytes_exact is None
+    assert any("exact checkpoint size unavailable" in w for w in result.warnings)
 
 
 def test_index_only_without_headers(hub):
