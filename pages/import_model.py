@@ -70,6 +70,19 @@ def show(result) -> None:
     else:
         st.info("This model's config is too large to travel in a link: whoever opens the page must import the same file.")
     st.caption(f"Now offered as **{widgets.escape_md(d['id'])}** in the model selector of every page (this session).")
+    if st.button("Plan this model", key="import_plan", icon=":material/calculate:"):
+        plan(result.spec)
+
+
+def plan(spec) -> None:
+    """Hand the model (and its own format; GGUF -> llama.cpp) to the Planner page through the shared scenario."""
+    chosen = {"model": spec.id, "weights": spec.default_weights}
+    if spec.default_weights.startswith("gguf-"):
+        chosen["engine"] = "llamacpp"
+    st.session_state.setdefault(state.SHARED, {}).update(chosen)
+    for name in ("model", "weights", "engine"):  # the Planner's widgets re-seed from the shared scenario
+        st.session_state.pop(state.key("planner", name), None)
+    st.switch_page("pages/planner.py")
 
 
 st.title("Import a model")

@@ -87,7 +87,9 @@ def test_imported_model_offered_on_the_planner_page():
     at.text_area(key="import_paste").input(JAMBA)
     at.button(key="import_paste_go").click().run()
     _ok(at)
-    at.switch_page("pages/planner.py").run()
+    at.button(key="import_plan").click().run()  # "Plan this model" opens the Planner on it
     _ok(at)
-    options = [o for sb in at.selectbox for o in sb.options]
-    assert "imported/jamba-32L-4096h" in options
+    assert at.session_state["planner_model"] == "imported/jamba-32L-4096h"
+    assert "imported/jamba-32L-4096h" in at.selectbox(key="planner_model").options
+    assert at.selectbox(key="planner_model").value == "imported/jamba-32L-4096h"
+    assert any(m.label == "TPOT" and m.value.endswith("ms") for m in at.metric)  # the Planner estimated it
