@@ -96,7 +96,7 @@ def _tensor_bytes(ggml_type: int, n_elements: int, name: str) -> int:
 
 
 def read_gguf_header(data) -> dict:
-    """{version, metadata, tensors: [(name, shape, type name, n_elements, bytes)], data_offset}."""
+    """{version, metadata, tensors: [(name, shape, type name, n_elements, bytes, offset in data)], data_offset}."""
     from gguf.constants import GGMLQuantizationType
     r = _Reader(data)
     magic = bytes(r.take(4)) if len(data) >= 4 else bytes(data)
@@ -118,12 +118,12 @@ def read_gguf_header(data) -> dict:
         if n_dims > 8:
             raise ModelImportError(f"GGUF tensor {name!r} has {n_dims} dimensions: corrupt header")
         shape = [r.unpack("<Q") for _ in range(n_dims)]
-        ggml_type, _offset = r.unpack("<I"), r.unpack("<Q")
+        ggml_type, offset = r.unpack("<I"), r.unpack("<Q")
         n = 1
         for d in shape:
             n *= d
         tname = GGMLQuantizationType(ggml_type).name if ggml_type in GGMLQuantizationType._value2member_map_ else str(ggml_type)
-        tensors.append((name, shape, tname, n, _tensor_bytes(ggml_type, n, name)))
+        tensors.append((name, shape, tname, n, _tensor_bytes(ggml_type, n, name), offset))
     align = int(meta.get("general.alignment", 32) or 32)
     return {"version": version, "metadata": meta, "tensors": tensors, "data_offset": -(-r.pos // align) * align}
 
@@ -164,7 +164,7 @@ def config_from_metadata(meta: dict, tensor_names: set[str]) -> dict:
 def class_params(tensors: list) -> tuple[dict, list[str]]:
     """Exact parameters per tensor class from llama.cpp tensor names; unknown names are listed."""
     out, unknown = Counter(), []
-    for name, _shape, _t, n, _b in tensors:
+    for name, _shape, _t, n, *_ in tensors:
         cls = next((c for pat, c in CLASS_RULES if re.search(pat, name)), None)
         if cls is None:
             unknown.append(name)
@@ -184,7 +184,7 @@ def default_format(meta: dict, tensors: list) -> str:
         if f"gguf-{name}" in FORMATS:
             return f"gguf-{name}"
     by_type = Counter()
-    for _n, _s, t, _e, b in tensors:
+    for _n, _s, t, _e, b, _o in tensors:
         by_type[t.lower()] += b
     common = [f"gguf-{t}" for t, _ in by_type.most_common() if f"gguf-{t}" in FORMATS]
     return common[0] if common else "gguf-q8_0"

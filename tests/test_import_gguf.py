@@ -21,12 +21,14 @@ def smol():
 
 
 def test_smollm2_tensor_bytes_exact(smol):
-    reader = GGUFReader(SMOL)  # llama.cpp's own reader is the reference
-    assert smol.weights_bytes_exact == sum(int(t.n_bytes) for t in reader.tensors) == 96_576_768
-    assert smol.tensor_count == len(reader.tensors) == 272
+    # GGUFReader(SMOL) agrees (sum of n_bytes 96,576,768, 272 tensors) but takes 7-25 s; the file layout is the
+    # independent reference here: every tensor ends where the next begins and the last one ends the file
+    assert smol.weights_bytes_exact == 96_576_768 and smol.tensor_count == 272
     assert smol.bytes_by_dtype == {"Q4_1": 66_355_200, "Q8_0": 30_081_024, "F32": 140_544}
-    # the tensor data fills the file after the aligned header
-    assert SMOL.stat().st_size == read_gguf_header(SMOL.read_bytes()[:3_000_000])["data_offset"] + 96_576_768
+    header = read_gguf_header(SMOL.read_bytes()[:3_000_000])
+    spans = sorted((t[5], t[4]) for t in header["tensors"])
+    assert all(offset + size == nxt for (offset, size), (nxt, _) in zip(spans, spans[1:]))
+    assert SMOL.stat().st_size == header["data_offset"] + spans[-1][0] + spans[-1][1]
 
 
 def test_smollm2_spec(smol):
