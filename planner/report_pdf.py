@@ -108,9 +108,13 @@ def config_label(c, short: bool = False) -> str:
     return f"{c.gpus} × {c.gpu if short else name} · {engine} · {weights}"
 
 
+def _billions(n: int) -> str:
+    return f"{n / 1e9:,.1f}B" if n < 9.95e9 else f"{n / 1e9:,.0f}B"
+
+
 def scenario_words(s: Scenario, opts: ReportOptions, pinned: bool = False) -> str:
     m = s.model_spec
-    size = f"{m.total_params / 1e9:,.0f}B parameters" + (f", {m.active_params / 1e9:,.0f}B active per token" if m.is_moe else "")
+    size = f"{_billions(m.total_params)} parameters" + (f", {_billions(m.active_params)} active per token" if m.is_moe else "")
     users = ("as many concurrent requests as memory allows" if s.concurrency == "max"
              else f"{s.concurrency:,} concurrent request{'s' if s.concurrency != 1 else ''}")
     targets = [f"time to first token ≤ {opts.ttft_ms_max:,g} ms" if opts.ttft_ms_max else None,
@@ -136,7 +140,8 @@ def headline_figures(est: Estimate, s: Scenario, opts: ReportOptions) -> list[li
         ["Output tokens/s per user", f"{p.output_tokens_per_s_per_user:,.1f}"],
         ["Output tokens/s, all users", f"{p.output_tokens_per_s:,.0f} (running batch {p.running_batch:,})"],
         ["Max concurrency (memory and engine)", f"{m.max_concurrency:,} requests of {s.input_len + s.output_len:,} tokens"],
-        ["Price", f"{_money(c.usd_per_gpu_hour)} per GPU-hour, {_money(c.usd_per_hour)} per hour in all"],
+        ["Price", "no catalog price for this GPU (set usd_per_gpu_hour)" if c.usd_per_gpu_hour is None
+         else f"{_money(c.usd_per_gpu_hour)} per GPU-hour, {_money(c.usd_per_hour)} per hour in all"],
         ["Cost per million output tokens", _money(c.usd_per_million_output_tokens, ",.3f")],
         ["Cost per million input tokens", _money(c.usd_per_million_input_tokens, ",.4f")],
         [f"Per month at {opts.utilization:.0%} utilization ({month_h:,.0f} h)",
@@ -157,7 +162,6 @@ def _decision_box(pdf, plan: Plan, opts: ReportOptions) -> None:
     if s:
         _text(pdf, titles[plan.status] + f"{s.gpus} × {s.gpu_spec.name}", 11 if plan.status in verdicts else 13, "B",
               h=7, fill=True, padding=(2, 2, 1, 2))
-    if s:
         detail = (f"{profile(s.engine).label} · weights {s.weight_format} · KV cache {s.kv_dtype} · tensor parallel "
                   f"{s.tp_degree}, pipeline parallel {s.pp_degree} · {nodes(s)} node{'s' if nodes(s) > 1 else ''} "
                   f"({_plural(s.gpu_spec.gpus_per_node, 'GPU')} per node)")
@@ -242,10 +246,10 @@ def _compared(plan: Plan) -> list[tuple[str, Estimate]]:
     return rows
 
 
-def _memory_figure(pdf, plan: Plan) -> None:
+def _memory_figure(pdf, compared: list[tuple[str, Estimate]]) -> None:
     from .report_charts import MemoryBar, memory_chart
     bars = [MemoryBar(label, e.memory.weights_gib_per_gpu, e.memory.kv_cache_gib_per_gpu, e.memory.activation_gib_per_gpu,
-                      e.memory.overhead_gib_per_gpu, e.memory.gpu_memory_gib) for label, e in _compared(plan)]
+                      e.memory.overhead_gib_per_gpu, e.memory.gpu_memory_gib) for label, e in compared]
     if bars:
         _image(pdf, memory_chart(bars), "Figure 1. Memory per GPU against what one GPU can allocate")
 
@@ -273,9 +277,9 @@ def _sweep_figure(pdf, plan: Plan, opts: ReportOptions, probe: ProbeResults | No
            "Figure 2. Latency and throughput versus concurrency (targets dashed, scenario dotted)")
 
 
-def _cost_figure(pdf, plan: Plan) -> None:
+def _cost_figure(pdf, plan: Plan, compared: list[tuple[str, Estimate]]) -> None:
     from .report_charts import cost_chart
-    rows = [(label, e.cost.usd_per_million_output_tokens) for label, e in _compared(plan) if e.fits]
+    rows = [(label, e.cost.usd_per_million_output_tokens) for label, e in compared if e.fits]
     if not rows:
         _text(pdf, "Figure 3 (cost per million output tokens) is not drawn: no configuration compared here fits.", 9, colour=GREY)
         return
@@ -418,9 +422,10 @@ def render(plan: Plan, opts: ReportOptions, workload: Scenario, probe: ProbeResu
     _page_one(pdf, plan, opts, workload, today)
     pdf.add_page()
     _heading(pdf, "Evidence", space=0)
-    _memory_figure(pdf, plan)
+    compared = _compared(plan)
+    _memory_figure(pdf, compared)
     _sweep_figure(pdf, plan, opts, probe)
-    _cost_figure(pdf, plan)
+    _cost_figure(pdf, plan, compared)
     if probe is not None:
         _probe_section(pdf, plan, probe)
     _assumptions(pdf, plan, opts)

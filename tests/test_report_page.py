@@ -30,6 +30,7 @@ def test_report_page_offers_the_pdf_for_the_shared_scenario():
     assert at.sidebar.selectbox(key="report_gpu").value == "h100-sxm"
     assert at.sidebar.number_input(key="report_tpot_ms_max").value == 20
     assert at.query_params["model"] == "Qwen/Qwen3-8B" and at.query_params["tpot_ms_max"] == "20"
+    assert not at.json  # nothing echoed by Streamlit magic
 
 
 def test_report_page_pinned_mode_and_bad_scenario():
