@@ -42,6 +42,7 @@ def levels_chart(levels: list[dict]) -> go.Figure:
                                  name=f"mean {LABELS[key]}", line=dict(color=color)), row=1, col=2)
     fig.update_layout(height=340, margin=dict(l=50, r=20, t=50, b=40), xaxis_title="concurrency",
                       xaxis2_title="concurrency", yaxis_title="tokens/s", yaxis2_title="ms", yaxis2_type="log")
+    fig.update_xaxes(type="category")  # levels are labels, not a continuous axis
     return fig
 
 
@@ -63,7 +64,7 @@ def predicted_vs_measured(rows: list[dict], calibrated: list[dict] | None = None
             fig.add_trace(go.Scatter(x=[str(r["concurrency"]) for r in cal], y=[r["predicted"] for r in cal],
                                      mode="lines+markers", name="calibrated", line=dict(color=CALIBRATED),
                                      showlegend=col == 1, legendgroup="c"), row=1, col=col)
-        fig.update_xaxes(title_text="concurrency", row=1, col=col)
+        fig.update_xaxes(title_text="concurrency", type="category", row=1, col=col)
         fig.update_yaxes(type="log", row=1, col=col)
     fig.update_layout(height=360, margin=dict(l=50, r=20, t=50, b=40),
                       legend=dict(orientation="h", y=-0.25, x=0))
