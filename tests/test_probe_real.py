@@ -1,7 +1,6 @@
 """The probe against a real OpenAI-compatible server: llama.cpp (xllamacpp) serving SmolLM2-135M on 127.0.0.1."""
 import http.client
 import json
-import statistics
 import time
 from urllib.parse import urlsplit
 
@@ -67,13 +66,14 @@ def test_counts_match_the_servers_own_counters(measured):
 
 
 def test_single_stream_tpot_agrees_with_an_independent_timing(smollm_server):
-    # interleaved, so that load from other processes on the 2 shared cores hits both alike
-    n, theirs, ours = 32, [], []
-    for _ in range(3):
+    # interleaved rounds, compared by their fastest: load from other processes on the 2 shared cores
+    # only ever adds time, so the minimum is the steadiest estimate of the server's own TPOT
+    n, theirs, ours = 24, [], []
+    for _ in range(4):
         theirs.append(independent_tpot_ms(smollm_server, n))
         ours.append(run_probe(ProbeConfig(url=smollm_server, concurrency=(1,), requests=1, input_len=16, output_len=n,
                                           warmup=False)).levels[0].tpot_ms.mean)
-    assert statistics.median(ours) == pytest.approx(statistics.median(theirs), rel=0.3)
+    assert min(ours) == pytest.approx(min(theirs), rel=0.2)
 
 
 def test_calibration_against_a_catalog_scenario(measured):
