@@ -11,7 +11,7 @@ PAGES = [
     st.Page("pages/planner.py", title="Planner", icon=":material/calculate:", url_path="planner", default=True),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/models.py", title="Models", icon=":material/neurology:", url_path="models"),
-    st.Page("pages/import_model.py", title="Import a model", icon=":material/upload_file:", url_path="import"),
+    st.Page("pages/import_model.py", title="Import a model", icon=":material/upload_file:", url_path="import_model"),
     st.Page("pages/gpus.py", title="GPUs", icon=":material/memory:", url_path="gpus"),
     st.Page("pages/probe.py", title="Probe an endpoint", icon=":material/speed:", url_path="probe"),
     st.Page("pages/report.py", title="Report (PDF)", icon=":material/picture_as_pdf:", url_path="report"),

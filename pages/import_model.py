@@ -11,7 +11,7 @@ from planner.import_cli import summary
 from planner.import_share import QUERY_KEY_CONFIG, QUERY_KEY_HF, import_from_query, link_params
 from ui import state, widgets
 
-PAGE, URL_PATH = "import", "import"
+PAGE, URL_PATH = "import", "import_model"  # url_path = file name: Streamlit resolves the pages/ folder first
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner="Fetching config.json and safetensors headers ...")
@@ -30,9 +30,9 @@ def attempt(action) -> None:
     st.session_state.setdefault(state.IMPORTED, {})[result.spec.id] = result.spec
     st.session_state.setdefault("import_links", {})[result.spec.id] = link
     st.session_state.update(import_last=result, import_error=None)
-    st.query_params.clear()
-    if link:
-        st.query_params[link[0]] = link[1]
+    target = dict([link]) if link else {}
+    if {k: st.query_params.get(k) for k in st.query_params.keys()} != target:  # rewrite the URL only on change
+        st.query_params.from_dict(target)
 
 
 def seed_from_url() -> None:
