@@ -73,7 +73,7 @@ def test_single_stream_tpot_agrees_with_an_independent_timing(smollm_server):
         theirs.append(independent_tpot_ms(smollm_server, n))
         ours.append(run_probe(ProbeConfig(url=smollm_server, concurrency=(1,), requests=1, input_len=16, output_len=n,
                                           warmup=False)).levels[0].tpot_ms.mean)
-    assert min(ours) == pytest.approx(min(theirs), rel=0.2)
+    assert min(ours) == pytest.approx(min(theirs), rel=0.2), (ours, theirs)
 
 
 def test_calibration_against_a_catalog_scenario(measured):
