@@ -107,7 +107,10 @@ st.subheader("Measured")
 cols = ["concurrency", "completed", "errors", "error_kinds", "output_tokens_per_s", "output_tokens_per_s_per_user",
         "request_throughput_per_s", "goodput_per_s", "usd_per_million_output_tokens", "token_count_source"]
 st.dataframe([{**{k: getattr(lv, k) for k in cols}, "ttft_ms (mean/p99)": f"{lv.ttft_ms.mean or 0:.1f} / {lv.ttft_ms.p99 or 0:.1f}",
-               "tpot_ms (mean/p99)": f"{lv.tpot_ms.mean or 0:.2f} / {lv.tpot_ms.p99 or 0:.2f}"} for lv in result.levels])
+               "tpot_ms (mean/p99)": f"{lv.tpot_ms.mean or 0:.2f} / {lv.tpot_ms.p99 or 0:.2f}"} for lv in result.levels],
+             column_config={**{k: st.column_config.Column(k, help=v) for k, v in DEFINITIONS.items() if k in cols},
+                            "ttft_ms (mean/p99)": st.column_config.Column(help=DEFINITIONS["ttft_ms"]),
+                            "tpot_ms (mean/p99)": st.column_config.Column(help=DEFINITIONS["tpot_ms"])})
 for note in result.notes:
     st.caption(f"Note: {note}")
 with st.expander("Metric definitions"):
