@@ -38,8 +38,9 @@ def _layer_kinds(c: dict) -> list[tuple[str, int | None]]:
     if c.get("sliding_window_pattern"):  # Gemma 3: 5 local layers, then 1 global
         p, window = c["sliding_window_pattern"], c.get("sliding_window")
         return [("full", None) if (i + 1) % p == 0 else ("sliding", window) for i in range(n)]
-    if c.get("use_sliding_window") and c.get("sliding_window"):
-        return [("sliding", c["sliding_window"])] * n
+    window = c.get("sliding_window")
+    if window and (c.get("use_sliding_window") or c.get("model_type") == "mistral"):  # Mistral 7B v0.1: 4096
+        return [("sliding", window)] * n
     return [("full", None)] * n
 
 
@@ -70,7 +71,7 @@ def _attention_params(c: dict, kind: str, h: int, nq: int, nkv: int, dh: int) ->
         return p
     q_out = nq * dh * (2 if c.get("model_type") == "qwen3_next" else 1)  # gated attention: query + gate
     p["attn"] += h * q_out + 2 * h * nkv * dh + nq * dh * h
-    if c.get("attention_bias") or c.get("qkv_bias") or c.get("model_type") == "qwen2":
+    if c.get("attention_bias") or c.get("qkv_bias") or c.get("model_type") in ("qwen2", "qwen2_moe"):
         p["attn_small"] += nq * dh + 2 * nkv * dh + (h if c.get("attention_bias") else 0)
     if c.get("model_type", "").startswith(("qwen3", "gemma3")) or "gemma3" in c.get("model_type", ""):
         p["attn_small"] += 2 * dh  # q_norm, k_norm
@@ -92,7 +93,7 @@ def _mlp_params(c: dict, moe: bool, h: int, n_experts: int) -> Counter:
         p["expert_up"] += n_experts * 2 * d
         p["expert_down"] += n_experts * h
         p["router"] += n_experts
-    if c.get("model_type", "").startswith("deepseek"):
+    if c.get("model_type") == "deepseek_v3" or c.get("topk_method") == "noaux_tc":
         p["router"] += n_experts  # e_score_correction_bias
     shared = _shared_width(c)
     if shared:

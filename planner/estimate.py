@@ -12,7 +12,7 @@ from .units import GIB
 def _fit_reason(s: Scenario, b: mem.Budget, context: int, max_c: int) -> str | None:
     gib = lambda x: f"{x / GIB:.1f} GiB"  # noqa: E731
     if b.weights > b.limit:
-        return (f"weights {gib(b.weights)} per GPU exceed the {gib(b.limit)} a {s.gpu_spec.name} offers "
+        return (f"weights {gib(b.weights)} per GPU exceed the {gib(b.limit)} of one {s.gpu_spec.name} "
                 f"({s.gpus} GPU{'s' if s.gpus > 1 else ''}, tp={s.tp_degree}, pp={s.pp_degree})")
     if b.kv_pool <= 0:
         return (f"no room for the KV cache: weights {gib(b.weights)} + activations {gib(b.activation)} + overhead "

@@ -141,4 +141,4 @@ def import_hf(repo_id: str, revision: str = "main", endpoint: str | None = None,
             sizes = {}
         except ModelImportError as exc:  # the spec stands; only the exact sizes are missing
             sizes = {"warnings": result.warnings + (f"exact checkpoint size unavailable: {exc}",)}
-    return result.model_copy(update={"source": f"hf:{repo_id}", **sizes})
+    return ImportResult(**{**dict(result), "source": f"hf:{repo_id}", **sizes})

@@ -64,6 +64,11 @@ class ImportResult(BaseModel):
     warnings: tuple[str, ...] = ()
     config: dict | None = None              # the config as read, for share links
 
+    def model_post_init(self, _context) -> None:
+        # the planner sizes weights from the spec alone, so the exact bytes travel with it
+        if self.weights_bytes_exact and self.spec.weights_bytes_exact != self.weights_bytes_exact:
+            object.__setattr__(self, "spec", self.spec.model_copy(update={"weights_bytes_exact": self.weights_bytes_exact}))
+
 
 # -- reading ----------------------------------------------------------------------------------------
 def load_config(source: dict | str | bytes | Path) -> dict:
@@ -309,7 +314,7 @@ def _import_folder(folder: Path) -> ImportResult:
     sizes = local_checkpoint(folder)
     if not sizes:
         return result
-    return result.model_copy(update={"weights_bytes_exact": sizes["bytes"], "bytes_by_dtype": sizes["by_dtype"],
+    return ImportResult(**{**dict(result), "weights_bytes_exact": sizes["bytes"], "bytes_by_dtype": sizes["by_dtype"],
                                      "tensor_count": sizes["count"], "weights_bytes_source": "local safetensors headers",
                                      "high_precision_modules": sizes["high_precision"]})
 

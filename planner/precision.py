@@ -90,9 +90,15 @@ def weight_bits(fmt: WeightFormat, tensor_class: str) -> float:
 
 
 def class_bytes(model: ModelSpec, fmt: WeightFormat) -> dict[str, float]:
-    """Bytes of every tensor class of the whole model (no sharding)."""
-    fmt = effective_format(model, fmt)
-    return {cls: n * weight_bits(fmt, cls) / 8 for cls, n in model.params.items()}
+    """Bytes of every tensor class of the whole model (no sharding). When an imported file told the
+    checkpoint's real size (GGUF tensor table, safetensors headers) and the format is the checkpoint's
+    own, the classes are scaled to that size: mixes such as a Q8_0 embedding in a Q4_1 file."""
+    eff = effective_format(model, fmt)
+    out = {cls: n * weight_bits(eff, cls) / 8 for cls, n in model.params.items()}
+    if model.weights_bytes_exact and fmt.id == model.default_weights:
+        scale = model.weights_bytes_exact / sum(out.values())
+        out = {cls: b * scale for cls, b in out.items()}
+    return out
 
 
 def effective_format(model: ModelSpec, fmt: WeightFormat) -> WeightFormat:

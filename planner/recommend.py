@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from . import catalog
 from .estimate import estimate_scenario
 from .scenario import ENGINES, Scenario
+from .schemas import ModelSpec
 
 COUNTS = (1, 2, 4, 8)
 SEARCH_FORMATS = ("bf16", "fp8", "int4-awq", "mxfp4", "nvfp4", "gguf-q4_k_m", "gguf-q8_0")
@@ -62,8 +63,7 @@ class Recommendation(BaseModel):
         return len(self.candidates)
 
 
-def _formats(model_id: str) -> list[str]:
-    m = catalog.model(model_id)
+def _formats(m: ModelSpec) -> list[str]:
     formats = [m.default_weights] + [f for f in SEARCH_FORMATS if f != m.default_weights]
     return [f for f in formats if f != "mxfp4" or m.is_moe]
 
@@ -74,10 +74,12 @@ def _layout(engine: str, count: int) -> dict:
 
 def _target_misses(c: dict, ttft_max, tpot_max, budget) -> list[str]:
     misses = []
+    if c["queued"]:
+        misses.append(f"only {c['max_concurrency']} of {c['concurrency']} requests fit at once; the rest queue")
     if tpot_max is not None and c["tpot_ms"] is not None and c["tpot_ms"] > tpot_max:
-        misses.append(f"TPOT {c['tpot_ms']:.0f} ms > {tpot_max:g} ms target")
+        misses.append(f"TPOT {c['tpot_ms']:.3g} ms > {tpot_max:g} ms target")
     if ttft_max is not None and c["ttft_ms"] is not None and c["ttft_ms"] > ttft_max:
-        misses.append(f"TTFT {c['ttft_ms']:.0f} ms > {ttft_max:g} ms target")
+        misses.append(f"TTFT {c['ttft_ms']:.3g} ms > {ttft_max:g} ms target")
     if budget is not None and c["usd_per_hour"] is not None and c["usd_per_hour"] > budget:
         misses.append(f"${c['usd_per_hour']:.2f}/hour > ${budget:g}/hour budget")
     if c["usd_per_million_output_tokens"] is None:
@@ -85,7 +87,7 @@ def _target_misses(c: dict, ttft_max, tpot_max, budget) -> list[str]:
     return misses
 
 
-def evaluate(model: str, gpu: str, count: int, engine: str, weights: str, workload: dict, targets: tuple) -> Candidate:
+def evaluate(model: str | ModelSpec, gpu: str, count: int, engine: str, weights: str, workload: dict, targets: tuple) -> Candidate:
     base = dict(gpu=gpu, gpu_name=catalog.gpu(gpu).name, gpus=count, engine=engine, weights=weights, **_layout(engine, count))
     base.setdefault("pp", 1)
     try:
@@ -103,7 +105,8 @@ def evaluate(model: str, gpu: str, count: int, engine: str, weights: str, worklo
                    gpu_memory_gib=mem.gpu_memory_gib, max_concurrency=mem.max_concurrency)
     if not est.fits:
         return Candidate(**base, fits=False, meets_targets=False, reason=est.reason, **figures)
-    misses = _target_misses(figures, *targets)
+    queued = isinstance(s.concurrency, int) and mem.max_concurrency < s.concurrency
+    misses = _target_misses({**figures, "queued": queued, "concurrency": s.concurrency}, *targets)
     return Candidate(**base, fits=True, meets_targets=not misses, reason="; ".join(misses) or None, **figures)
 
 
@@ -112,24 +115,24 @@ def _sort_key(c: Candidate):
     return (not c.meets_targets, not c.fits, cost if cost is not None else float("inf"), c.gpus, c.gpu, c.engine)
 
 
-def recommend(model: str, input_len: int = 1024, output_len: int = 256, concurrency: int | str = 1,
+def recommend(model: str | ModelSpec, input_len: int = 1024, output_len: int = 256, concurrency: int | str = 1,
               ttft_ms_max: float | None = None, tpot_ms_max: float | None = None,
               budget_usd_per_hour: float | None = None, gpus: list[str] | None = None,
               engines: list[str] | None = None, counts: tuple[int, ...] = COUNTS,
               weights: list[str] | None = None, kv_dtype: str = "auto") -> Recommendation:
     """Rank every catalog GPU x count x weight format x engine for one workload and service targets."""
-    Scenario(model=model, input_len=input_len, output_len=output_len, concurrency=concurrency)  # validate once
-    model_id = catalog.model(model).id
+    spec = Scenario(model=model, input_len=input_len, output_len=output_len, concurrency=concurrency).model_spec
+    model = model if isinstance(model, ModelSpec) else spec.id
     workload = dict(input_len=input_len, output_len=output_len, concurrency=concurrency, kv_dtype=kv_dtype)
     targets = (ttft_ms_max, tpot_ms_max, budget_usd_per_hour)
     gpu_ids = [catalog.gpu(g).id for g in gpus] if gpus else list(catalog.gpus())
     for e in engines or ():
         if e not in ENGINES:
             raise ValueError(f"engines: unknown engine {e!r}; allowed: {', '.join(ENGINES)}")
-    cands = [evaluate(model_id, g, n, e, w, workload, targets)
-             for g in gpu_ids for n in counts for w in (weights or _formats(model_id)) for e in (engines or ENGINES)]
+    cands = [evaluate(model, g, n, e, w, workload, targets)
+             for g in gpu_ids for n in counts for w in (weights or _formats(spec)) for e in (engines or ENGINES)]
     ranked = sorted(cands, key=_sort_key)
     ranked = [c.model_copy(update={"rank": i + 1}) if c.meets_targets else c for i, c in enumerate(ranked)]
-    return Recommendation(model=model_id, input_len=input_len, output_len=output_len, concurrency=concurrency,
+    return Recommendation(model=spec.id, input_len=input_len, output_len=output_len, concurrency=concurrency,
                           ttft_ms_max=ttft_ms_max, tpot_ms_max=tpot_ms_max, budget_usd_per_hour=budget_usd_per_hour,
                           candidates=ranked)

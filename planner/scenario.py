@@ -130,10 +130,11 @@ class Scenario(BaseModel):
 
     @property
     def pp_degree(self) -> int:
-        """llama.cpp splits layers across GPUs (--split-mode layer), so its default is pp = gpus."""
+        """llama.cpp (--split-mode layer) and transformers (device_map="auto") place whole layers on
+        each GPU and run them one after another, so their default is pp = gpus."""
         if self.pp:
             return self.pp
-        return self.gpus if self.engine == "llamacpp" and not self.tp else 1
+        return self.gpus if self.engine in ("llamacpp", "transformers") and not self.tp else 1
 
     @property
     def tp_degree(self) -> int:

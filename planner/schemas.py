@@ -15,7 +15,7 @@ AttentionKind = Literal["full", "sliding", "mla", "linear"]
 # Tensor classes. Which of them a weight format quantizes is decided in precision.py.
 TENSOR_CLASSES = (
     "embed", "lm_head", "attn", "attn_small", "linear_attn", "linear_small", "mlp_up", "mlp_down",
-    "expert_up", "expert_down", "shared_up", "shared_down", "router", "norm",
+    "expert_up", "expert_down", "shared_up", "shared_down", "router", "norm", "vision",
 )
 
 
@@ -60,6 +60,7 @@ class ModelSpec(Frozen):
     layers: tuple[LayerGroup, ...]
     params: dict[str, int]              # whole model, by tensor class (TENSOR_CLASSES)
     mtp_params: int = 0                 # multi-token-prediction head, loaded only for MTP decoding
+    weights_bytes_exact: int | None = None  # the checkpoint's real bytes in `default_weights`, when a file tells
     notes: tuple[str, ...] = ()
 
     @property

@@ -57,7 +57,7 @@ def _dense_per_gpu(s: Scenario) -> tuple[float, float]:
     tp, pp = s.tp_degree, s.pp_degree
     nbytes = params = 0.0
     for cls, b in by_class.items():
-        if cls in EXPERT or cls == "embed":
+        if cls in EXPERT or cls in ("embed", "vision"):  # a gather, and a tower that runs on images only
             continue
         split = 1 if cls in SMALL else tp
         share = (1 / split) if cls in VOCAB else 1 / (split * pp)

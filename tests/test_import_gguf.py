@@ -140,3 +140,11 @@ def test_moe_gguf_tensor_classes(tmp_path):
     assert spec.params["attn_small"] == layers * 16 and spec.moe_layers == layers and spec.num_experts == experts
     assert spec.active_params == spec.total_params - layers * 3 * experts * ff * h // 2  # top-2 of 4 experts
     assert spec.default_weights == "gguf-f32"
+
+
+def test_planner_sizes_an_imported_gguf_by_its_real_bytes(smol):
+    import planner
+    est = planner.estimate(model=smol.spec, engine="llamacpp", gpu="rtx-4090", input_len=512, output_len=128)
+    # the file's tensors (Q4_1 body, Q8_0 embedding) are 96,576,768 bytes; the Q4_1 formula alone says 84 MB
+    assert est.memory.weights_gb_total * 1e9 == pytest.approx(96_576_768)
+    assert est.fits and est.performance.tpot_ms > 0

@@ -1,5 +1,6 @@
 """planner.recommend: ranked by cost, every rejection with its reason."""
 import planner
+import planner.catalog
 
 QWEN_NEXT = "Qwen/Qwen3-Next-80B-A3B-Instruct"
 
@@ -22,3 +23,15 @@ def test_one_h200_bf16_rejected_for_weights():
     rec = planner.recommend(QWEN_NEXT, gpus=["h200-sxm"], counts=(1,), engines=["vllm"], weights=["bf16"])
     (c,) = rec.candidates
     assert not c.fits and "weights 148.4 GiB per GPU exceed" in c.reason
+
+
+def test_imported_model_spec_and_queueing_configurations():
+    spec = planner.catalog.model("meta-llama/Llama-3.1-70B").model_copy(update={"id": "acme/llama-70b-copy"})
+    rec = planner.recommend(spec, input_len=2048, output_len=512, concurrency=64, tpot_ms_max=100,
+                            gpus=["h100-sxm"], engines=["vllm"], weights=["bf16"])
+    assert rec.model == "acme/llama-70b-copy"
+    by_count = {c.gpus: c for c in rec.candidates}
+    assert not by_count[1].fits
+    two = by_count[2]  # fits, but holds fewer than 64 requests at once: queueing is a miss, not a pass
+    assert two.fits and two.max_concurrency < 64 and not two.meets_targets and "requests fit at once" in two.reason
+    assert by_count[8].meets_targets
