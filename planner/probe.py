@@ -9,6 +9,7 @@ for the dashboard (progress, live figures, stop). Reference: vLLM benchmarks/ben
 """
 from __future__ import annotations
 
+import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,8 +28,10 @@ Progress = Callable[[int, RequestResult], None]
 
 
 def synthetic_prompt(words: int, index: int) -> str:
-    """A distinct prompt per request (a 7-digit index defeats prefix caching), ~1 token per word."""
-    return f"{1_000_000 + index} " + " ".join(WORDS[(index + i) % len(WORDS)] for i in range(max(0, words - 1)))
+    """A distinct prompt per request, ~1 token per word: words drawn afresh for each index, so no two
+    prompts share more than the chat template (llama.cpp reuses cached KV of similar prompts otherwise)."""
+    rng = random.Random(index)
+    return f"{1_000_000 + index} " + " ".join(rng.choices(WORDS, k=max(0, words - 1)))
 
 
 def apply_limits(cfg: ProbeConfig) -> tuple[ProbeConfig, list[str]]:
