@@ -2,7 +2,7 @@
 import streamlit as st
 from pydantic import ValidationError
 
-from planner import Scenario, catalog, share
+from planner import Scenario, share
 from ui import charts, compute, explain, state, widgets
 
 PAGE, URL_PATH = "planner", ""   # default page: share links point at `/?...` (DESIGN.md §5)
@@ -16,11 +16,7 @@ widgets.show_warnings(warnings)
 
 with st.sidebar:
     st.header("Scenario")
-    model_id = widgets.model_input(PAGE, values)
-    spec = state.resolve_model(model_id)
-    values["weights"] = values.get("weights") or (catalog.model(spec) if isinstance(spec, str) else spec).default_weights
-    chosen = dict(model=model_id, **widgets.hardware_inputs(PAGE, values))
-    chosen.update(widgets.workload_inputs(PAGE, values))
+    chosen, spec = widgets.scenario_inputs(PAGE, values)
     chosen["usd_per_gpu_hour"] = widgets.price_input(PAGE, chosen["gpu"], values)
     chosen.update(widgets.advanced_inputs(PAGE, values))
 chosen["tpot_ms_max"] = values.get("tpot_ms_max")
@@ -28,7 +24,7 @@ query = state.publish(PAGE, chosen, ("tpot_ms_max",))
 
 try:
     scenario = Scenario(**{k: v for k, v in chosen.items() if k in share.SCENARIO_KEYS and v is not None}
-                        | {"model": state.resolve_model(model_id)})
+                        | {"model": spec})
 except ValidationError as exc:
     err = exc.errors()[0]
     field = err["loc"][0] if err["loc"] else "scenario"

@@ -8,7 +8,7 @@ import datetime as dt
 import streamlit as st
 from pydantic import ValidationError
 
-from planner import Scenario, catalog, share
+from planner import Scenario, share
 from planner.report import build_report
 from ui import state, widgets
 
@@ -33,10 +33,7 @@ widgets.show_warnings(warnings)
 
 with st.sidebar:
     st.header("Scenario")
-    model_id = widgets.model_input(PAGE, values)
-    spec = state.resolve_model(model_id)
-    values["weights"] = values.get("weights") or (catalog.model(spec) if isinstance(spec, str) else spec).default_weights
-    chosen = dict(model=model_id, **widgets.hardware_inputs(PAGE, values), **widgets.workload_inputs(PAGE, values))
+    chosen, spec = widgets.scenario_inputs(PAGE, values)
     c1, c2 = st.columns(2)
     targets = {name: col.number_input(label, 0.1, 600_000.0, value=None, placeholder="none", key=state.init(PAGE, name, values.get(name)))
                for col, name, label in ((c1, "ttft_ms_max", "TTFT target (ms)"), (c2, "tpot_ms_max", "TPOT target (ms)"))}
@@ -50,7 +47,7 @@ pinned = imported or mode.startswith("The configuration")
 utilization = st.slider("Utilization for the monthly cost", 0.05, 1.0, 1.0, 0.05, key=f"{PAGE}_utilization",
                         help="Share of the 730 hours of a month the GPUs are billed.")
 
-scenario = {k: v for k, v in chosen.items() if v is not None} | {"model": state.resolve_model(model_id)}
+scenario = {k: v for k, v in chosen.items() if v is not None} | {"model": spec}
 try:  # validate before offering the button (the PDF is built later, in Streamlit's download thread)
     checked = Scenario(**(scenario if pinned else {k: v for k, v in scenario.items() if k not in DEPLOYMENT}))
 except ValidationError as exc:
@@ -61,7 +58,7 @@ except ValidationError as exc:
 
 what = "this configuration" if pinned else "the cheapest configuration that meets the targets (a search of ~3,000 configurations)"
 st.write(f"The PDF assesses {what}. Building it takes a few seconds.")
-name = (model_id.split("/")[-1] or "model").replace(" ", "_")
+name = (chosen["model"].split("/")[-1] or "model").replace(" ", "_")
 args = (scenario, pinned, {k: v for k, v in targets.items() if v}, utilization, state.base_url(URL_PATH), dt.date.today())
 st.download_button("Download PDF", data=lambda: report_pdf(*args),  # built on click, in Streamlit's worker thread
                    file_name=f"gpu-recommendation-{name}.pdf", mime="application/pdf", on_click="ignore",

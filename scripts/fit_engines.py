@@ -4,7 +4,7 @@ Robust least squares (soft-L1 on log(predicted / measured)) over the speed and l
 every constant bounded to a physical range (an efficiency of 0.05 is a symptom, not a constant).
 Prints the fitted values to paste into planner/engines.py, and the error before and after.
 
-    .venv/bin/python scripts/fit_engines.py [--rows speed|all] [--holdout K]
+    .venv/bin/python scripts/fit_engines.py [MAX_EVALS] [--holdout 0|1]
 """
 from __future__ import annotations
 
@@ -107,11 +107,21 @@ def report(res, label):
 def main(argv):
     rows = [r for r in csv.DictReader(open(Path(__file__).resolve().parent.parent / "data" / "calibration.csv"))
             if r["metric"] in METRIC_PATH]
+    held_out = []
+    if "--holdout" in argv:  # fit on every other row, score the rows the fit never saw
+        k = int(argv[argv.index("--holdout") + 1])
+        held_out = [r for i, r in enumerate(rows) if i % 2 == k]
+        rows = [r for i, r in enumerate(rows) if i % 2 != k]
+    evals = int(argv[0]) if argv and argv[0].isdigit() else 60
     x0 = np.array([min(max(get(p), p[2]), p[3]) for p in PARAMS])
+    if held_out:  # start from the middle of each range, not from constants that saw the held-out rows
+        x0 = np.array([(p[2] + p[3]) / 2 for p in PARAMS])
     report(residuals(x0, rows), "before")
     fit = least_squares(residuals, x0, bounds=([p[2] for p in PARAMS], [p[3] for p in PARAMS]),
-                        args=(rows,), loss="soft_l1", f_scale=0.15, diff_step=1e-3, max_nfev=int(argv[0]) if argv else 60)
+                        args=(rows,), loss="soft_l1", f_scale=0.15, diff_step=1e-3, max_nfev=evals)
     report(fit.fun, "after")
+    if held_out:
+        report(residuals(fit.x, held_out), "held-out rows")
     for p, v in zip(PARAMS, fit.x):
         print(f"{p[0]!s:>12} {p[1]:24} {v:.4g}")
     for row, r in sorted(zip(rows, fit.fun), key=lambda t: -abs(t[1]))[:25]:

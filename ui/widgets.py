@@ -39,6 +39,14 @@ def model_input(page: str, values: dict, label: str = "Model") -> str:
                         help="Catalog models plus models imported in this session; type to search.")
 
 
+def scenario_inputs(page: str, values: dict) -> tuple[dict, object]:
+    """Model, hardware and workload widgets: (the chosen scenario values, the model id or imported spec)."""
+    model_id = model_input(page, values)
+    spec = state.resolve_model(model_id)
+    values["weights"] = values.get("weights") or (catalog.model(spec) if isinstance(spec, str) else spec).default_weights
+    return dict(model=model_id, **hardware_inputs(page, values), **workload_inputs(page, values)), spec
+
+
 def workload_inputs(page: str, values: dict) -> dict:
     """input_len, output_len and concurrency (an int, or 'max' for offline batch runs)."""
     out = {}
