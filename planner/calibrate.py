@@ -9,6 +9,7 @@ prefill factor is fitted and the engine's overhead kept (planner/engines.py).
 """
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -160,13 +161,17 @@ def calibrate(probes: ProbeResult | list[ProbeResult], scenario: dict) -> Fit:
 
 
 def save(run: SavedRun) -> str:
-    """JSON text of a run (the API key is never part of these models)."""
-    return run.model_dump_json(indent=1)
+    """JSON text of a run: the probe's own fields at the top (the CLI's --json shape, which the PDF
+    report reads) plus scenario, comparison and fit. The API key is never part of these models."""
+    extra = run.model_dump(mode="json", exclude={"probe"})
+    return json.dumps({**run.probe.model_dump(mode="json"), **extra}, indent=1)
 
 
 def load(text: str | bytes) -> SavedRun:
-    """A run from JSON; a bare ProbeResult (the CLI's --json output) is accepted too."""
-    try:
-        return SavedRun.model_validate_json(text)
-    except ValueError:
-        return SavedRun(probe=ProbeResult.model_validate_json(text))
+    """A run from JSON written by save() or by `python -m planner probe --json` (raises ValueError)."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object with 'levels'")
+    if "probe" in data:
+        return SavedRun.model_validate(data)
+    return SavedRun.model_validate({"probe": data, **{k: data[k] for k in ("scenario", "comparison", "fit") if k in data}})

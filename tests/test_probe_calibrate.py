@@ -1,4 +1,6 @@
 """Predicted against measured per level, and the least-squares calibration recovering known factors."""
+import json
+
 import pytest
 
 from planner import Calibration, estimate
@@ -69,6 +71,8 @@ def test_calibration_needs_completed_levels():
 def test_saved_runs_round_trip_through_json():
     probe = synthetic(32)
     run = SavedRun(probe=probe, scenario=SCENARIO, comparison=compare(probe, SCENARIO), fit=calibrate(probe, SCENARIO))
-    again = load(save(run))
+    text = save(run)
+    again = load(text)
     assert again == run
+    assert json.loads(text)["levels"][0]["concurrency"] == 1  # the CLI's shape at the top: the PDF report reads it
     assert load(probe.model_dump_json()).probe == probe  # the CLI's --json output loads too
