@@ -70,4 +70,4 @@ if rec is not None:
         "total_gib_per_gpu": st.column_config.NumberColumn("GiB/GPU", format="%.1f"),
     })
     st.caption("Click a column header to sort. GiB = 2^30 bytes.")
-widgets.share_link(share.share_url(state.base_url(URL_PATH), chosen, URL_PATH, KEYS))
+widgets.share_box(URL_PATH, chosen, KEYS)

@@ -1,7 +1,7 @@
 """GPUs page: the catalog with sources and price dates, and the seed article's comparison checked against it."""
 import streamlit as st
 
-from planner import catalog, share
+from planner import catalog
 from ui import explain, state, widgets
 
 PAGE, URL_PATH = "gpus", "gpus"
@@ -54,4 +54,4 @@ st.markdown(f"**Sources:** {widgets.escape_md(g.spec_source)}  \n**Prices (with 
             f"**Notes:** {widgets.escape_md(g.notes)}")
 with st.expander("Units"):
     st.markdown(explain.UNITS)
-widgets.share_link(share.share_url(state.base_url(URL_PATH), {"gpu": gpu_id}, URL_PATH, ()))
+widgets.share_box(URL_PATH, {"gpu": gpu_id})

@@ -51,4 +51,4 @@ st.caption("Whole-checkpoint weight bytes per format = parameters by tensor clas
            "embeddings, lm_head, routers and norms stay 16-bit in engine formats, GGUF quantizes them too. GB = 1e9 bytes.")
 if spec.notes:
     st.markdown("\n".join(f"- {widgets.escape_md(n)}" for n in spec.notes))
-widgets.share_link(share.share_url(state.base_url(URL_PATH), {"model": model_id}, URL_PATH, ()))
+widgets.share_box(URL_PATH, {"model": model_id})

@@ -65,4 +65,4 @@ if scenario is not None:
 
 with st.expander("Units and metric definitions"):
     st.markdown(explain.UNITS)
-widgets.share_link(share.share_url(state.base_url(URL_PATH), chosen, URL_PATH, ("tpot_ms_max",)))
+widgets.share_box(URL_PATH, chosen, ("tpot_ms_max",))

@@ -119,6 +119,9 @@ def _cross_field(values: dict, defaults: Mapping, models: Mapping[str, ModelSpec
     return values
 
 
+MODEL_SOURCE_KEYS = ("hf", "cfg")  # planner.import_share: how an imported model travels in a link
+
+
 def from_query(params: Mapping, defaults: Mapping | None = None, page_keys: tuple[str, ...] = PAGE_KEYS,
                models: Mapping[str, ModelSpec] | None = None) -> tuple[dict, list[str]]:
     """Validated values of a query string and one warning per dropped parameter, naming it."""
@@ -129,6 +132,8 @@ def from_query(params: Mapping, defaults: Mapping | None = None, page_keys: tupl
         if key == "v":
             if text != VERSION:
                 warnings.append(f"v: share-link version not understood; read as version {VERSION}")
+            continue
+        if key in MODEL_SOURCE_KEYS:  # an imported model's config or hub id: read by the page before this
             continue
         if key not in SCENARIO_KEYS and key not in page_keys:
             warnings.append(f"{name}: not a parameter of this page; ignored")
@@ -159,7 +164,7 @@ def _text(value) -> str:
 def to_query(values: Mapping, page_keys: tuple[str, ...] = PAGE_KEYS) -> dict[str, str]:
     """Query parameters of a scenario (plus page keys), in a stable order, with the format version."""
     out = {"v": VERSION}
-    for key in (*SCENARIO_KEYS, *page_keys):
+    for key in (*SCENARIO_KEYS, *page_keys, *MODEL_SOURCE_KEYS):
         if values.get(key) is not None:
             out[key] = _text(values[key])
     return out

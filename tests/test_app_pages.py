@@ -175,3 +175,28 @@ def test_planner_apply_button_switches_to_the_nearest_fit():
     _ok(at)
     assert at.query_params["gpus"] == "4" and at.query_params["tp"] == "4"
     assert at.success and at.success[0].value.startswith("Fits:")
+
+
+def test_imported_model_travels_in_the_share_link():
+    import json
+    from planner.hf_import import import_config
+    from planner.import_share import encode_config_param
+    config = json.loads((Path(__file__).parent / "fixtures" / "configs" / "phi3-mini-4k.json").read_text())
+    spec = import_config(config).spec
+    cfg = encode_config_param(config)
+    # a fresh session (no import done) opens a link that carries the packed config
+    at = _open({"model": spec.id, "gpu": "l4", "gpus": "1", "cfg": cfg})
+    _ok(at)
+    assert not at.warning, [w.value for w in at.warning]
+    assert at.session_state["imported_models"][spec.id].total_params == spec.total_params
+    est = planner.estimate(model=spec, gpu="l4", gpus=1)
+    assert _metrics(at)["TPOT"] == f"{est.performance.tpot_ms:,.1f} ms"
+    assert at.query_params["cfg"] == cfg and at.query_params["model"] == spec.id  # the link keeps carrying it
+    assert any("cfg=" in c.value for c in at.code)
+
+
+def test_broken_model_link_warns_and_keeps_the_rest():
+    at = _open({"model": QWEN, "gpu": "h200-sxm", "gpus": "2", "cfg": "1not-a-packed-config"})
+    _ok(at)
+    assert any("cfg\\: cfg parameter is not a packed config" in w.value for w in at.warning)
+    assert at.query_params["gpus"] == "2"

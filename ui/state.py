@@ -10,10 +10,13 @@ from __future__ import annotations
 import streamlit as st
 
 from planner import catalog, share
+from planner.hf_import import ModelImportError
+from planner.import_share import import_from_query
 from planner.schemas import ModelSpec
 
 SHARED = "scenario"           # session key: the scenario values last seen on any page
 IMPORTED = "imported_models"  # session key: {model_id: ModelSpec} from the Import page
+LINKS = "import_links"        # session key: {model_id: (query key, value) | None} that re-create it
 
 
 def imported_models() -> dict[str, ModelSpec]:
@@ -42,12 +45,47 @@ def load(page: str, defaults: dict, page_keys: tuple[str, ...] = ()) -> tuple[di
     warnings: list[str] = []
     seeded = st.session_state.get(f"_{page}_seeded", False)
     if not seeded or (query and query != st.session_state.get(f"_{page}_written")):
-        values, warnings = share.from_query(query, defaults, page_keys, imported_models())
+        warnings = _import_linked_model(query)
+        values, more = share.from_query(query, defaults, page_keys, imported_models())
+        warnings += more
         shared.update(values)
         for name, value in values.items():  # a share link overrides what the widgets held
             st.session_state[key(page, name)] = value
         st.session_state[f"_{page}_seeded"] = True
     return {**defaults, **{k: v for k, v in shared.items() if v is not None}}, warnings
+
+
+def _import_linked_model(query: dict) -> list[str]:
+    """A link's hf= / cfg= re-creates the imported model it was made with (issue: models travel in links)."""
+    if not any(k in query for k in share.MODEL_SOURCE_KEYS):
+        return []
+    try:
+        result = import_from_query(query, fetch=_fetch_hf)
+    except ModelImportError as exc:
+        name = next(k for k in share.MODEL_SOURCE_KEYS if k in query)
+        return [f"{name}: {exc}; the model of this link could not be imported"]
+    st.session_state.setdefault(IMPORTED, {})[result.spec.id] = result.spec
+    st.session_state.setdefault(LINKS, {})[result.spec.id] = next(iter(
+        {k: query[k] for k in share.MODEL_SOURCE_KEYS if k in query}.items()))
+    return []
+
+
+@st.cache_data(max_entries=32, show_spinner="Fetching the model's config from the hub")
+def _fetch_hf(repo_id: str):
+    from planner.hf_fetch import import_hf
+    return import_hf(repo_id)
+
+
+def link_values(values: dict) -> dict:
+    """`values` plus the hf= / cfg= parameter of an imported model, so the link re-creates it."""
+    link = (st.session_state.get(LINKS) or {}).get(values.get("model"))
+    return {**values, link[0]: link[1]} if link else dict(values)
+
+
+def link_needs_file(values: dict) -> bool:
+    """An imported model whose config is too large (or a GGUF) cannot travel in a link."""
+    model = values.get("model")
+    return model in imported_models() and not (st.session_state.get(LINKS) or {}).get(model)
 
 
 def init(page: str, name: str, value) -> str:
@@ -61,7 +99,7 @@ def init(page: str, name: str, value) -> str:
 def publish(page: str, values: dict, page_keys: tuple[str, ...] = ()) -> dict[str, str]:
     """Write the page's state to the URL (only when it changed) and to the session-wide scenario."""
     st.session_state.setdefault(SHARED, {}).update(values)
-    query = share.to_query(values, page_keys)
+    query = share.to_query(link_values(values), page_keys)
     current = {k: st.query_params.get_all(k)[-1] for k in st.query_params.keys()}
     if current != query:
         st.query_params.from_dict(query)

@@ -9,7 +9,7 @@ import re
 
 import streamlit as st
 
-from planner import catalog
+from planner import catalog, share
 from planner.precision import FORMATS
 from planner.scenario import ENGINES
 from ui import explain, state
@@ -126,6 +126,14 @@ def metrics(est) -> None:
 def share_link(url: str) -> None:
     st.markdown("**Copy share link** (opens this exact scenario; the copy icon is at the right of the box)")
     st.code(url, language=None, wrap_lines=True)
+
+
+def share_box(url_path: str, values: dict, page_keys: tuple[str, ...] = ()) -> None:
+    """The page's share link, carrying an imported model's hf= / cfg= so the link re-creates it."""
+    share_link(share.share_url(state.base_url(url_path), state.link_values(values), url_path, page_keys))
+    if state.link_needs_file(values):
+        st.info("This link names an imported model whose config is too large to travel in a URL (or a GGUF): "
+                "whoever opens it must import the same file on the Import page first.")
 
 
 def _apply(page: str, change: dict) -> None:
