@@ -44,6 +44,12 @@ def _generation(arch: str) -> str:
     return next((gen for key, gen in GENERATIONS if key in low), "other")
 
 
+def _is_list_price(points: str) -> bool:
+    """A dated on-demand listing, not a figure derived from another GPU's price or an undated tier."""
+    low = points.lower()
+    return "derived" not in low and "undated" not in low
+
+
 def _gpu_from_row(row: dict) -> GpuSpec:
     memory_gib = _float(row, "memory_gib_usable") or _float(row, "memory_gb_vendor", True) * 1e9 / 2**30
     return GpuSpec(
@@ -59,6 +65,7 @@ def _gpu_from_row(row: dict) -> GpuSpec:
         max_gpus_scaleup_domain=int(_float(row, "max_gpus_scaleup_domain") or 1),
         gpus_per_node=int(_float(row, "typical_gpus_per_node") or 1), tdp_w=_float(row, "tdp_w"),
         price_usd_gpu_hr=_float(row, "price_usd_gpu_hr_typical"), price_note=row.get("price_points", ""),
+        price_is_list=_is_list_price(row.get("price_points", "")),
         spec_source=row.get("spec_source_url", ""), notes=row.get("notes", ""))
 
 

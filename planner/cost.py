@@ -23,6 +23,8 @@ def cost(s: Scenario, perf: Performance | None) -> Cost:
     price = s.usd_per_gpu_hour if s.usd_per_gpu_hour is not None else gpu.price_usd_gpu_hr
     source = "user input" if s.usd_per_gpu_hour is not None else (
         f"catalog typical on-demand price ({gpu.price_note[:160]})" if price is not None else "no catalog price: enter $/GPU-hour")
+    if s.usd_per_gpu_hour is None and price is not None and not gpu.price_is_list:
+        source = f"catalog estimate, not a dated list price ({gpu.price_note[:160]})"
     if price is None:
         return Cost(price_source=source)
     per_hour = price * s.gpus

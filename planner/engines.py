@@ -42,6 +42,10 @@ ATTENTION_EFFICIENCY = 1.0
 GENERATION_BANDWIDTH = {"ampere": 1.0, "hopper": 1.0, "blackwell": 0.6, "ada": 0.95, "cdna3": 0.75,
                         "cdna4": 0.75, "apple": 0.85, "rdna": 0.85, "cpu": 0.7, "other": 0.9}
 
+# Per-generation share of dense peak that large GEMMs reach, relative to NVIDIA (gpus.md §4.2, MAMF:
+# H100 80 %, MI300X/MI325X 51-60 %, MI355X 62-68 %): prefill on AMD parts is slower than their peak suggests.
+GENERATION_COMPUTE = {"cdna3": 0.51 / 0.80, "cdna4": 0.65 / 0.80}
+
 
 @dataclass(frozen=True)
 class EngineProfile:

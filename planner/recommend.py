@@ -84,6 +84,8 @@ def _target_misses(c: dict, ttft_max, tpot_max, budget) -> list[str]:
         misses.append(f"${c['usd_per_hour']:.2f}/hour > ${budget:g}/hour budget")
     if c["usd_per_million_output_tokens"] is None:
         misses.append("no price for this GPU: enter $/GPU-hour to rank it")
+    elif not c["list_price"]:
+        misses.append("its catalog price is an estimate, not a dated list price: enter $/GPU-hour to rank it")
     return misses
 
 
@@ -106,7 +108,8 @@ def evaluate(model: str | ModelSpec, gpu: str, count: int, engine: str, weights:
     if not est.fits:
         return Candidate(**base, fits=False, meets_targets=False, reason=est.reason, **figures)
     queued = isinstance(s.concurrency, int) and mem.max_concurrency < s.concurrency
-    misses = _target_misses({**figures, "queued": queued, "concurrency": s.concurrency}, *targets)
+    list_price = s.gpu_spec.price_is_list or s.usd_per_gpu_hour is not None
+    misses = _target_misses({**figures, "queued": queued, "concurrency": s.concurrency, "list_price": list_price}, *targets)
     return Candidate(**base, fits=True, meets_targets=not misses, reason="; ".join(misses) or None, **figures)
 
 
@@ -119,8 +122,10 @@ def recommend(model: str | ModelSpec, input_len: int = 1024, output_len: int = 2
               ttft_ms_max: float | None = None, tpot_ms_max: float | None = None,
               budget_usd_per_hour: float | None = None, gpus: list[str] | None = None,
               engines: list[str] | None = None, counts: tuple[int, ...] = COUNTS,
-              weights: list[str] | None = None, kv_dtype: str = "auto") -> Recommendation:
-    """Rank every catalog GPU x count x weight format x engine for one workload and service targets."""
+              weights: list[str] | None = None, kv_dtype: str = "auto",
+              prices: dict[str, float] | None = None) -> Recommendation:
+    """Rank every catalog GPU x count x weight format x engine for one workload and service targets.
+    `prices` overrides the catalog's $/GPU-hour by GPU id (needed to rank GPUs without a list price)."""
     spec = Scenario(model=model, input_len=input_len, output_len=output_len, concurrency=concurrency).model_spec
     model = model if isinstance(model, ModelSpec) else spec.id
     workload = dict(input_len=input_len, output_len=output_len, concurrency=concurrency, kv_dtype=kv_dtype)
@@ -129,7 +134,8 @@ def recommend(model: str | ModelSpec, input_len: int = 1024, output_len: int = 2
     for e in engines or ():
         if e not in ENGINES:
             raise ValueError(f"engines: unknown engine {e!r}; allowed: {', '.join(ENGINES)}")
-    cands = [evaluate(model, g, n, e, w, workload, targets)
+    prices = {catalog.gpu(g).id: p for g, p in (prices or {}).items()}
+    cands = [evaluate(model, g, n, e, w, {**workload, "usd_per_gpu_hour": prices.get(g)}, targets)
              for g in gpu_ids for n in counts for w in (weights or _formats(spec)) for e in (engines or ENGINES)]
     ranked = sorted(cands, key=_sort_key)
     ranked = [c.model_copy(update={"rank": i + 1}) if c.meets_targets else c for i, c in enumerate(ranked)]

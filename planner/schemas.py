@@ -118,5 +118,6 @@ class GpuSpec(Frozen):
     tdp_w: float | None
     price_usd_gpu_hr: float | None
     price_note: str
+    price_is_list: bool = True          # False when the catalog price is derived or undated, not a dated list price
     spec_source: str
     notes: str

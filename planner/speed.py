@@ -78,7 +78,8 @@ def _bandwidth(s: Scenario, p: EngineProfile) -> float:
 
 
 def _flops_rate(s: Scenario, p: EngineProfile) -> float:
-    return compute_tflops(FORMATS[s.weight_format], s.gpu_spec) * TFLOP * p.compute_efficiency
+    share = engines.GENERATION_COMPUTE.get(s.gpu_spec.generation, 1.0)
+    return compute_tflops(FORMATS[s.weight_format], s.gpu_spec) * TFLOP * p.compute_efficiency * share
 
 
 def _busbw(s: Scenario) -> float:

@@ -35,3 +35,13 @@ def test_imported_model_spec_and_queueing_configurations():
     two = by_count[2]  # fits, but holds fewer than 64 requests at once: queueing is a miss, not a pass
     assert two.fits and two.max_concurrency < 64 and not two.meets_targets and "requests fit at once" in two.reason
     assert by_count[8].meets_targets
+
+
+def test_estimated_prices_do_not_win_until_the_user_enters_one():
+    # MI355X's catalog price is derived from another GPU's, not a dated listing (data/gpus.csv)
+    rec = planner.recommend(QWEN_NEXT, input_len=4096, output_len=512, concurrency=32, gpus=["mi355x"], engines=["vllm"])
+    assert not any(c.meets_targets for c in rec.candidates)
+    assert any("estimate, not a dated list price" in (c.reason or "") for c in rec.candidates)
+    priced = planner.recommend(QWEN_NEXT, input_len=4096, output_len=512, concurrency=32, gpus=["mi355x"],
+                               engines=["vllm"], prices={"mi355x": 2.5})
+    assert priced.best is not None and priced.best.usd_per_hour == 2.5 * priced.best.gpus
