@@ -6,9 +6,24 @@ from planner import catalog, share
 from ui import charts, compute, state, widgets
 
 PAGE, URL_PATH = "compare", "compare"
-KEYS = ("ttft_ms_max", "tpot_ms_max", "budget_usd_per_hour")
+KEYS = ("ttft_ms_max", "tpot_ms_max", "budget_usd_per_hour", "prices")
 DEFAULTS = dict(model=share.DEFAULT_MODEL, input_len=1024, output_len=256, concurrency=16, kv_dtype="auto",
-                ttft_ms_max=2000.0, tpot_ms_max=50.0, budget_usd_per_hour=None)
+                ttft_ms_max=2000.0, tpot_ms_max=50.0, budget_usd_per_hour=None, prices=None)
+
+
+
+def _prices_input(values: dict) -> str | None:
+    """Your own $/GPU-hour by GPU id; GPUs whose catalog price is missing or an estimate rank only with one."""
+    text = st.text_input("Your prices ($/GPU-hour)", key=state.init(PAGE, "prices", values.get("prices") or ""),
+                         placeholder="e.g. h200-nvl:4.2, mi355x:2.6",
+                         help="gpu-id:dollars pairs, comma-separated; they replace the catalog price. GPUs without a "
+                              "dated list price in the catalog (e.g. h200-nvl, mi355x, h20) are ranked only with yours.")
+    try:
+        return share.format_prices(share.parse_prices(text)) or None
+    except ValueError as exc:
+        st.error("Your prices: " + widgets.escape_md(str(exc)))
+        return None
+
 
 values, warnings = state.load(PAGE, DEFAULTS, KEYS)
 st.title("Compare GPU configurations")
@@ -23,6 +38,7 @@ with st.sidebar:
                         ("budget_usd_per_hour", "Budget ($ per hour)")):
         chosen[name] = st.number_input(label, 0.0, 1e6, value=None, placeholder="none", step=10.0,
                                        key=state.init(PAGE, name, values.get(name)), help="Leave empty for no limit.")
+    chosen["prices"] = _prices_input(values)
 state.publish(PAGE, chosen, KEYS)
 targets = {k: (chosen[k] or None) for k in KEYS}
 rec = None
@@ -31,7 +47,8 @@ if chosen["model"] not in catalog.models():
 else:
     try:
         rec = compute.recommend(chosen["model"], chosen["input_len"], chosen["output_len"], chosen["concurrency"],
-                                targets["ttft_ms_max"], targets["tpot_ms_max"], targets["budget_usd_per_hour"], chosen["kv_dtype"])
+                                targets["ttft_ms_max"], targets["tpot_ms_max"], targets["budget_usd_per_hour"], chosen["kv_dtype"],
+                                chosen["prices"])
     except (ValidationError, ValueError) as exc:
         msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         st.error("This workload is invalid: " + widgets.escape_md(msg.removeprefix("Value error, ")))
@@ -51,7 +68,7 @@ if rec is not None:
         st.error("No configuration meets every target; relax the TTFT/TPOT targets or the budget. Closest misses below.")
     st.plotly_chart(charts.cost_vs_latency(rows, best), width="stretch")
     st.caption("Each point is planner.estimate for one configuration at this workload. TPOT = (e2e - TTFT)/(output tokens - 1); "
-               "\\$/M output tokens = GPUs x \\$/GPU-hour / (output tokens/s x 3600) x 1e6 at catalog prices. "
+               "\\$/M output tokens = GPUs x \\$/GPU-hour / (output tokens/s x 3600) x 1e6 at catalog prices (or yours). "
                "The Pareto front joins configurations that nothing beats on both cost and latency.")
     show_all = st.toggle("Show configurations that do not fit", key=state.init(PAGE, "show_all", False))
     cols = ["rank", "config", "meets_targets", "usd_per_million_output_tokens", "usd_per_million_input_tokens", "tpot_ms",

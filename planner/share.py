@@ -12,8 +12,9 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import catalog
 from .scenario import Scenario
 from .schemas import ModelSpec
 
@@ -30,12 +31,46 @@ _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _SAFE_QUOTED = re.compile(r"^['\"][A-Za-z0-9._/:+ -]{0,60}['\"]$")
 
 
+MAX_PRICES = 30
+
+
+def parse_prices(text: str) -> dict[str, float]:
+    """`h200-nvl:4.2,mi355x:2.6` -> {gpu id: $/GPU-hour}; ValueError naming the bad entry."""
+    out: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in str(text).split(","))):
+        gpu_id, sep, price = item.partition(":")
+        if not sep:
+            raise ValueError("write prices as gpu-id:dollars, separated by commas (e.g. h200-nvl:4.2)")
+        try:
+            gpu_id, value = catalog.gpu(gpu_id.strip()).id, float(price)
+        except KeyError:
+            raise ValueError(f"unknown GPU id {gpu_id.strip()[:40]!r}") from None
+        except ValueError:
+            raise ValueError(f"price of {gpu_id.strip()[:40]!r} is not a number") from None
+        if not 0 < value <= 1000 or value != value:
+            raise ValueError(f"price of {gpu_id} must be above 0 and at most 1000 $/GPU-hour")
+        out[gpu_id] = value
+    if len(out) > MAX_PRICES:
+        raise ValueError(f"at most {MAX_PRICES} prices")
+    return out
+
+
+def format_prices(prices: Mapping[str, float]) -> str:
+    return ",".join(f"{g}:{p:g}" for g, p in sorted(prices.items()))
+
+
 class PageParams(BaseModel):
-    """Page-only keys (Compare targets, budgets): finite and bounded like the scenario fields."""
+    """Page-only keys (Compare targets, budgets, price overrides): finite and bounded like the scenario fields."""
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     ttft_ms_max: float | None = Field(None, gt=0, le=600_000)
     tpot_ms_max: float | None = Field(None, gt=0, le=60_000)
     budget_usd_per_hour: float | None = Field(None, gt=0, le=1_000_000)
+    prices: str | None = Field(None, max_length=MAX_VALUE_CHARS, description="gpu-id:$/GPU-hour pairs")
+
+    @field_validator("prices")
+    @classmethod
+    def _prices(cls, v):
+        return format_prices(parse_prices(v)) or None if v is not None else None
 
 
 PAGE_KEYS = tuple(PageParams.model_fields)

@@ -200,3 +200,14 @@ def test_broken_model_link_warns_and_keeps_the_rest():
     _ok(at)
     assert any("cfg\\: cfg parameter is not a packed config" in w.value for w in at.warning)
     assert at.query_params["gpus"] == "2"
+
+
+def test_compare_ranks_gpus_with_the_users_prices():
+    at = _open({"model": QWEN, "input_len": "1024", "output_len": "256", "concurrency": "16",
+                "prices": "mi355x:0.5"}, page="pages/compare.py")
+    _ok(at)
+    assert at.query_params["prices"] == "mi355x:0.5"
+    assert "MI355X" in at.success[0].value  # at $0.50/GPU-hour it wins; without a price it cannot rank
+    bad = _open({"model": QWEN, "prices": "no-such-gpu:1"}, page="pages/compare.py")
+    _ok(bad)
+    assert any("prices" in w.value for w in bad.warning)

@@ -79,3 +79,14 @@ def test_implied_tp_error_blames_the_gpu_count():
     values, warnings = share.from_query({"model": QWEN, "gpus": "1024", "input_len": "10000000", "output_len": "128"})
     assert values == {"model": QWEN, "output_len": 128}
     assert [w.split(":")[0] for w in warnings] == ["gpus", "input_len"]
+
+
+def test_price_overrides_parse_and_reject():
+    from planner import share
+    assert share.parse_prices("H200-NVL:4.2, mi355x:2.6") == {"h200-nvl": 4.2, "mi355x": 2.6}
+    for bad, why in (("h200-nvl", "gpu-id:dollars"), ("nope:1", "unknown GPU"), ("mi355x:abc", "not a number"),
+                     ("mi355x:-1", "above 0"), ("mi355x:nan", "above 0")):
+        with pytest.raises(ValueError, match=why):
+            share.parse_prices(bad)
+    values, warnings = share.from_query({"prices": "mi355x:2.6,h20:1"}, page_keys=share.PAGE_KEYS)
+    assert values["prices"] == "h20:1,mi355x:2.6" and not warnings

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 import planner
-from planner import Scenario
+from planner import Scenario, share
 from ui import sweeps
 
 
@@ -34,7 +34,8 @@ def nearest_fits(s: Scenario) -> list[tuple[str, dict]]:
 
 @st.cache_data(max_entries=32, show_spinner="Evaluating every GPU x count x format x engine ...")
 def recommend(model: str, input_len: int, output_len: int, concurrency, ttft_ms_max, tpot_ms_max,
-              budget_usd_per_hour, kv_dtype: str = "auto"):
+              budget_usd_per_hour, kv_dtype: str = "auto", prices: str | None = None):
     return planner.recommend(model, input_len=input_len, output_len=output_len, concurrency=concurrency,
                              ttft_ms_max=ttft_ms_max, tpot_ms_max=tpot_ms_max,
-                             budget_usd_per_hour=budget_usd_per_hour, kv_dtype=kv_dtype)
+                             budget_usd_per_hour=budget_usd_per_hour, kv_dtype=kv_dtype,
+                             prices=share.parse_prices(prices) if prices else None)
