@@ -185,9 +185,8 @@ def request_bytes(s: Scenario, context: int, pages: HybridPages | None) -> float
     if pages:
         blocks = pages.attn_groups * math.ceil(context / pages.block_size) + pages.state_groups * (1 + s.spec_tokens)
         return blocks * pages.page_bytes * pages.group_size
-    kv = kv_bytes_at_context(s, context)
-    if s.engine == "vllm" or s.engine == "sglang" or s.engine == "trtllm":
-        kv = kv_bytes_at_context(s, BLOCK * math.ceil(context / BLOCK))  # whole pages
+    paged = s.engine in ("vllm", "sglang", "trtllm")  # whole pages of BLOCK tokens
+    kv = kv_bytes_at_context(s, BLOCK * math.ceil(context / BLOCK) if paged else context)
     return kv + state_bytes_per_sequence(s, per_gpu=True)
 
 
