@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from . import memory as mem
 from .cost import cost
+from .engines import profile
 from .results import Estimate, Memory, Performance
 from .scenario import Scenario
 from .throughput import performance
@@ -44,7 +45,7 @@ def estimate_scenario(s: Scenario) -> Estimate:
     b = mem.budget(s, want or 1, context)
     max_c = mem.max_concurrency(s, b, context)
     if want is None:  # offline: as many as memory and the engine admit, sized at the average context
-        reserve = s.input_len + round(mem_reserve_share(s) * s.output_len)
+        reserve = s.input_len + round(profile(s.engine).kv_reserve_output_share * s.output_len)
         running = max(0, mem.max_concurrency(s, b, max(1, reserve)))
         concurrency = running
     else:
@@ -59,11 +60,6 @@ def estimate_scenario(s: Scenario) -> Estimate:
     w = mem.weights(s)
     return Estimate(scenario=_dump(s), fits=reason is None, reason=reason, memory=_memory(s, b, w, max_c, running),
                     performance=perf, cost=cost(s, perf if reason is None else None), notes=notes)
-
-
-def mem_reserve_share(s: Scenario) -> float:
-    from .engines import profile
-    return profile(s.engine).kv_reserve_output_share
 
 
 def _dump(s: Scenario) -> dict:
