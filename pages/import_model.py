@@ -79,10 +79,7 @@ def plan(spec) -> None:
     chosen = {"model": spec.id, "weights": spec.default_weights}
     if spec.default_weights.startswith("gguf-"):
         chosen["engine"] = "llamacpp"
-    st.session_state.setdefault(state.SHARED, {}).update(chosen)
-    for name in ("model", "weights", "engine"):  # the Planner's widgets re-seed from the shared scenario
-        st.session_state.pop(state.key("planner", name), None)
-    st.switch_page("pages/planner.py")
+    state.hand_to_planner(chosen)
 
 
 st.title("Import a model")

@@ -9,7 +9,8 @@ PAGE, URL_PATH = "planner", ""   # default page: share links point at `/?...` (D
 DEFAULTS = dict(model=share.DEFAULT_MODEL, gpu="h200-sxm", gpus=2, engine="vllm", weights=None, kv_dtype="auto",
                 input_len=1024, output_len=256, concurrency=1)
 
-values, warnings = state.load(PAGE, DEFAULTS, ("tpot_ms_max",))
+KEYS = ("tpot_ms_max", *share.CALIBRATION_KEYS)
+values, warnings = state.load(PAGE, DEFAULTS, KEYS)
 st.title("LLM inference planner")
 st.caption("Pick a model and hardware in the sidebar; memory, speed and cost answer at once. Units and definitions at the bottom.")
 widgets.show_warnings(warnings)
@@ -19,12 +20,21 @@ with st.sidebar:
     chosen, spec = widgets.scenario_inputs(PAGE, values)
     chosen["usd_per_gpu_hour"] = widgets.price_input(PAGE, chosen["gpu"], values)
     chosen.update(widgets.advanced_inputs(PAGE, values))
-chosen["tpot_ms_max"] = values.get("tpot_ms_max")
-query = state.publish(PAGE, chosen, ("tpot_ms_max",))
+chosen.update({k: values.get(k) for k in KEYS})
+query = state.publish(PAGE, chosen, KEYS)
+calibration = share.calibration_of(chosen)
+if calibration:
+    st.info(f"Calibrated by a probe of a live endpoint: decode time x{calibration.decode_time_factor:.2f}, prefill time "
+            f"x{calibration.prefill_time_factor:.2f}" + ("" if calibration.ttft_overhead_ms is None else
+            f", TTFT overhead {calibration.ttft_overhead_ms:.0f} ms") + ". Every figure below uses these factors.",
+            icon=":material/tune:")
+    if st.button("Remove the calibration", key="planner_uncalibrate"):
+        st.session_state[state.SHARED].update(dict.fromkeys(share.CALIBRATION_KEYS))
+        st.rerun()
 
 try:
     scenario = Scenario(**{k: v for k, v in chosen.items() if k in share.SCENARIO_KEYS and v is not None}
-                        | {"model": spec})
+                        | {"model": spec, "calibration": calibration})
 except ValidationError as exc:
     err = exc.errors()[0]
     field = err["loc"][0] if err["loc"] else "scenario"
@@ -65,4 +75,4 @@ if scenario is not None:
 
 with st.expander("Units and metric definitions"):
     st.markdown(explain.UNITS)
-widgets.share_box(URL_PATH, chosen, ("tpot_ms_max",))
+widgets.share_box(URL_PATH, chosen, KEYS)

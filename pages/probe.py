@@ -14,7 +14,7 @@ from planner.precision import FORMATS
 from planner.probe import ProbeJob
 from planner.probe_models import DEFINITIONS, ProbeConfig
 from planner.scenario import ENGINES
-from ui import probe_charts
+from ui import probe_charts, state
 
 QP = st.query_params
 DEFAULTS = {"url": "http://127.0.0.1:8080", "levels": "1,4,16", "n": "8", "il": "128", "ol": "64", "api": "chat",
@@ -150,6 +150,10 @@ if fit:
                f"{'engine default' if c.ttft_overhead_ms is None else f'{c.ttft_overhead_ms:.0f} ms'}. "
                f"Mean |error| TTFT {fit.mean_abs_error_pct_before['ttft_ms']:.0f} % -> {fit.mean_abs_error_pct_after['ttft_ms']:.0f} %, "
                f"TPOT {fit.mean_abs_error_pct_before['tpot_ms']:.0f} % -> {fit.mean_abs_error_pct_after['tpot_ms']:.0f} %.")
+    if st.button("Re-predict in the Planner with this calibration", key="probe_to_planner", icon=":material/calculate:",
+                 help="Opens the Planner on this scenario with the fitted factors: change GPUs, count or load there."):
+        state.hand_to_planner({**scenario, "cal_decode": c.decode_time_factor, "cal_prefill": c.prefill_time_factor,
+                               "cal_ttft_ms": c.ttft_overhead_ms})
 run = SavedRun(probe=result, scenario=scenario, comparison=rows, fit=fit)
 st.download_button("Download results (JSON)", save(run), file_name="probe_results.json", mime="application/json",
                    key="probe_download")

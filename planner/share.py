@@ -55,6 +55,19 @@ def parse_prices(text: str) -> dict[str, float]:
     return out
 
 
+CALIBRATION_KEYS = ("cal_decode", "cal_prefill", "cal_ttft_ms")
+
+
+def calibration_of(values: Mapping):
+    """The planner.Calibration that a page's cal_* values describe, or None."""
+    from .scenario import Calibration
+    if values.get("cal_decode") is None and values.get("cal_prefill") is None:
+        return None
+    return Calibration(decode_time_factor=values.get("cal_decode") or 1.0,
+                       prefill_time_factor=values.get("cal_prefill") or 1.0,
+                       ttft_overhead_ms=values.get("cal_ttft_ms"), source="probe of a live endpoint")
+
+
 def format_prices(prices: Mapping[str, float]) -> str:
     return ",".join(f"{g}:{p:g}" for g, p in sorted(prices.items()))
 
@@ -66,6 +79,10 @@ class PageParams(BaseModel):
     tpot_ms_max: float | None = Field(None, gt=0, le=60_000)
     budget_usd_per_hour: float | None = Field(None, gt=0, le=1_000_000)
     prices: str | None = Field(None, max_length=MAX_VALUE_CHARS, description="gpu-id:$/GPU-hour pairs")
+    # a probe's calibration (planner.Calibration) applied to the Planner's scenario
+    cal_decode: float | None = Field(None, gt=0.05, le=20)
+    cal_prefill: float | None = Field(None, gt=0.05, le=20)
+    cal_ttft_ms: float | None = Field(None, ge=0, le=60_000)
 
     @field_validator("prices")
     @classmethod

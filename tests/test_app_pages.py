@@ -211,3 +211,19 @@ def test_compare_ranks_gpus_with_the_users_prices():
     bad = _open({"model": QWEN, "prices": "no-such-gpu:1"}, page="pages/compare.py")
     _ok(bad)
     assert any("prices" in w.value for w in bad.warning)
+
+
+def test_planner_applies_a_probe_calibration_from_the_link():
+    at = _open({**SHARE, "cal_decode": "1.5", "cal_prefill": "2", "cal_ttft_ms": "80"})
+    _ok(at)
+    cal = planner.Calibration(decode_time_factor=1.5, prefill_time_factor=2.0, ttft_overhead_ms=80.0)
+    est = planner.estimate(model=QWEN, gpu="h200-sxm", gpus=2, weights="bf16", calibration=cal)
+    assert _metrics(at)["TPOT"] == f"{est.performance.tpot_ms:,.1f} ms"
+    assert _metrics(at)["TTFT"] == f"{est.performance.ttft_ms:,.0f} ms"
+    assert any("Calibrated by a probe" in i.value for i in at.info)
+    assert at.query_params["cal_decode"] == "1.5"
+    at.button(key="planner_uncalibrate").click().run()
+    _ok(at)
+    plain = planner.estimate(model=QWEN, gpu="h200-sxm", gpus=2, weights="bf16")
+    assert _metrics(at)["TPOT"] == f"{plain.performance.tpot_ms:,.1f} ms"
+    assert "cal_decode" not in at.query_params

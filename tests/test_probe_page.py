@@ -40,6 +40,7 @@ def test_page_shows_its_widgets_and_probes_a_fake_server(fault_server):
     _run(at)
     assert at.session_state["probe_fit"].rms_log_error_after <= at.session_state["probe_fit"].rms_log_error_before
     assert any("Calibrated" in s.value for s in at.success)
+    assert at.button(key="probe_to_planner").label.startswith("Re-predict in the Planner")
 
 
 def test_bad_url_is_one_line_not_a_traceback():

@@ -88,6 +88,14 @@ def link_needs_file(values: dict) -> bool:
     return model in imported_models() and not (st.session_state.get(LINKS) or {}).get(model)
 
 
+def hand_to_planner(values: dict) -> None:
+    """Open the Planner on `values`: its widgets re-seed from the shared scenario."""
+    st.session_state.setdefault(SHARED, {}).update(values)
+    for name in values:
+        st.session_state.pop(key("planner", name), None)
+    st.switch_page("pages/planner.py")
+
+
 def init(page: str, name: str, value) -> str:
     """Widget key, holding `value` unless the widget already has a state (no value= on the widget)."""
     k = key(page, name)
