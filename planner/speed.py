@@ -123,6 +123,17 @@ def _attention_flops(s: Scenario, tokens: float, context: float, causal: bool) -
     return flops / s.pp_degree
 
 
+def _experts(s: Scenario, expert_layer_bytes: float, layers: float, tokens: float) -> tuple[float, float, float]:
+    """(experts touched per layer, bytes one GPU reads, FLOPs one GPU runs) for `tokens` routed tokens."""
+    m = s.model_spec
+    if not m.num_experts:
+        return 0.0, 0.0, 0.0
+    touched = expert_union(m.num_experts, m.experts_per_token, tokens)
+    split = s.ep_degree if s.ep_degree > 1 else s.tp_degree
+    flops = 2 * tokens * m.experts_per_token * m.params_per_expert * m.moe_layers / s.pp_degree / split
+    return touched, expert_layer_bytes * layers * touched / m.num_experts, flops
+
+
 def decode_step(s: Scenario, batch: float, context: float, tokens_per_seq: int = 1, prefill_tokens: float = 0.0) -> Step:
     """One step of `batch` decoding sequences at `context` tokens plus `prefill_tokens` prompt tokens
     of arriving requests (over all replicas), per GPU."""
@@ -134,12 +145,9 @@ def decode_step(s: Scenario, batch: float, context: float, tokens_per_seq: int =
     tokens_global = (batch * tokens_per_seq + prefill_tokens) / max(1, s.dp_degree // s.ep_degree)
     dense_bytes, dense_params = _dense_per_gpu(s)
     w = weights(s)
-    moe_layers = m.moe_layers / s.pp_degree
-    touched = expert_union(m.num_experts, m.experts_per_token, tokens_global if s.ep_degree > 1 else tokens_local)
-    gpu_layers = moe_layers - min(s.cpu_offload_experts, m.moe_layers) / s.pp_degree
-    expert_bytes = w.expert_bytes_per_layer_per_gpu * gpu_layers * (touched / m.num_experts if m.num_experts else 0)
-    split = s.ep_degree if s.ep_degree > 1 else s.tp_degree
-    expert_flops = 2 * (tokens_global if s.ep_degree > 1 else tokens_local) * m.experts_per_token * m.params_per_expert * moe_layers / split
+    gpu_layers = (m.moe_layers - min(s.cpu_offload_experts, m.moe_layers)) / s.pp_degree
+    routed = tokens_global if s.ep_degree > 1 else tokens_local
+    touched, expert_bytes, expert_flops = _experts(s, w.expert_bytes_per_layer_per_gpu, gpu_layers, routed)
     imbalance = engines.EP_IMBALANCE if s.ep_degree > 1 else 1.0
     gemm = max((dense_bytes + expert_bytes * imbalance) / bw_weights,
                (2 * tokens_local * dense_params + expert_flops * imbalance) / flops_rate)
@@ -183,10 +191,7 @@ def prefill_time(s: Scenario, prompt: int) -> float:
     total, done = 0.0, 0
     while done < prompt:
         n = min(chunk, prompt - done)
-        touched = expert_union(m.num_experts, m.experts_per_token, n)
-        split = s.ep_degree if s.ep_degree > 1 else s.tp_degree
-        expert_bytes = w.expert_bytes_per_layer_per_gpu * m.moe_layers / s.pp_degree * (touched / m.num_experts if m.num_experts else 0)
-        expert_flops = 2 * n * m.experts_per_token * m.params_per_expert * m.moe_layers / s.pp_degree / split
+        _, expert_bytes, expert_flops = _experts(s, w.expert_bytes_per_layer_per_gpu, m.moe_layers / s.pp_degree, n)
         gemm = max((dense_bytes + expert_bytes) / bw_weights, (2 * n * dense_params + expert_flops) / flops_rate)
         attn_flops = _attention_flops(s, n, done + n / 2, causal=False) if done else _attention_flops(s, n, n, causal=True)
         attention = max(kv_bytes_at_context(s, done) / bw, attn_flops / flops_rate)
