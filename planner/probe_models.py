@@ -5,9 +5,13 @@ dump (issue #4: never in saved results, URLs or logs). Metric definitions follow
 """
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+# query parameters that carry a secret (api_key=, key=, token=, access_token=, sig=, password= ...)
+_SECRET_PARAM = re.compile(r"(?:^|&)[^=&]*(?:key|token|secret|password|passwd|sig|auth)[^=&]*=", re.IGNORECASE)
 
 DEFINITIONS = {
     "ttft_ms": "time to first token: request sent -> first non-empty streamed token (ms)",
@@ -64,6 +68,9 @@ class ProbeConfig(BaseModel):
             raise ValueError("url must start with http:// or https://")
         if "@" in v.split("://", 1)[1].split("/", 1)[0]:
             raise ValueError("url must not carry credentials; give the key as an API key")
+        if _SECRET_PARAM.search(v.partition("?")[2]):
+            raise ValueError("url must not carry a key or token in its query string (it would be saved with the "
+                             "results and shown in links); give it as the API key")
         return v.removesuffix("/v1")
 
 

@@ -82,3 +82,11 @@ def test_local_mode_allows_loopback(monkeypatch):
 def test_urls_with_credentials_are_rejected():
     with pytest.raises(ValueError, match="credentials"):
         ProbeConfig(url="http://user:sk-secret@example.com")
+
+
+@pytest.mark.parametrize("url", ["https://example.com/v1?api_key=sk-1", "https://example.com/?x=1&access_token=t",
+                                 "https://example.com/openai?sig=abc", "https://example.com/?KEY=1"])
+def test_urls_with_secrets_in_the_query_are_rejected(url):
+    with pytest.raises(ValueError, match="query string"):
+        ProbeConfig(url=url)
+    assert ProbeConfig(url="https://example.com/openai?api-version=2024-10-21").url.endswith("api-version=2024-10-21")
