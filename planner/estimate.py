@@ -26,7 +26,8 @@ def _fit_reason(s: Scenario, b: mem.Budget, context: int, max_c: int) -> str | N
     return None
 
 
-def _memory(s: Scenario, b: mem.Budget, w: mem.Weights, max_c: int, running: int) -> Memory:
+def _memory(s: Scenario, b: mem.Budget, max_c: int, running: int) -> Memory:
+    w = b.plan
     state_seq = mem.state_bytes_per_sequence(s)
     return Memory(
         weights_gib_per_gpu=b.weights / GIB, weights_gb_total=w.total_bytes / 1e9,
@@ -57,8 +58,7 @@ def estimate_scenario(s: Scenario) -> Estimate:
     if reason is None and want and want > max_c:
         notes.append(f"only {max_c} of {want} requests fit at once; the others queue (TTFT includes the wait)")
     perf = performance(s, concurrency, running) if reason is None and running >= 1 else Performance(concurrency=concurrency)
-    w = mem.weights(s)
-    return Estimate(scenario=_dump(s), fits=reason is None, reason=reason, memory=_memory(s, b, w, max_c, running),
+    return Estimate(scenario=_dump(s), fits=reason is None, reason=reason, memory=_memory(s, b, max_c, running),
                     performance=perf, cost=cost(s, perf if reason is None else None), notes=notes)
 
 

@@ -162,16 +162,18 @@ class Budget:
     request_bytes: float     # one request at the workload's context, as the engine reserves it
     per_request_cap: int     # engine running-request cap per replica
     pages: HybridPages | None
+    plan: Weights            # the weights behind `weights` (checkpoint total, CPU-offloaded bytes)
 
     @property
     def total(self) -> float:
         return self.weights + self.activation + self.overhead + max(self.kv_pool, 0.0)
 
 
-def _overheads(s: Scenario, p: EngineProfile) -> float:
+def _overheads(s: Scenario, p: EngineProfile) -> tuple[float, float, float]:
+    """(CUDA context, communication buffers, CUDA graphs) in bytes per GPU."""
     comm = p.non_torch_gib_multi if s.tp_degree * s.ep_degree > 1 or s.dp_degree > 1 else p.non_torch_gib_single
     graphs = p.cudagraph_gib_per_layer * s.model_spec.num_layers / s.pp_degree
-    return (p.cuda_context_gib + comm + graphs) * GIB
+    return p.cuda_context_gib * GIB, comm * GIB, graphs * GIB
 
 
 def memory_fraction(s: Scenario, p: EngineProfile) -> float:
@@ -196,13 +198,13 @@ def budget(s: Scenario, batch: int, context: int) -> Budget:
     w = weights(s)
     limit = gpu.memory_gib_usable * GIB
     act = activation_bytes(s, p, batch)
-    overhead = _overheads(s, p)
+    context_bytes, comm, graphs = _overheads(s, p)
+    overhead = context_bytes + comm + graphs
     pages = hybrid_pages(s)
     per_request = request_bytes(s, context, pages)
     cap = s.max_num_seqs or p.max_num_seqs(gpu)
     frac = memory_fraction(s, p)
     if p.budget == "fraction_of_total":      # vLLM: context and graphs sit outside the fraction
-        comm = overhead - p.cuda_context_gib * GIB - p.cudagraph_gib_per_layer * s.model_spec.num_layers / s.pp_degree * GIB
         pool = frac * limit - w.per_gpu_bytes - act - comm
     elif p.budget == "fraction_static":      # SGLang: weights + pools fill the static fraction
         pool = frac * limit - w.per_gpu_bytes - overhead
@@ -210,7 +212,7 @@ def budget(s: Scenario, batch: int, context: int) -> Budget:
         pool = frac * (limit - w.per_gpu_bytes - act - overhead)
     else:                                    # llama.cpp cells / transformers: exactly what is used
         pool = batch * per_request
-    return Budget(w.per_gpu_bytes, act, overhead, pool, limit, per_request, cap, pages)
+    return Budget(w.per_gpu_bytes, act, overhead, pool, limit, per_request, cap, pages, w)
 
 
 def max_concurrency(s: Scenario, b: Budget, context: int) -> int:
