@@ -25,10 +25,9 @@ def _prices_input(values: dict) -> str | None:
         return None
 
 
-values, warnings = state.load(PAGE, DEFAULTS, KEYS)
-st.title("Compare GPU configurations")
-st.caption("Every catalog GPU x {1, 2, 4, 8} x weight format x engine for one workload, ranked by \\$ per million output tokens.")
-widgets.show_warnings(warnings)
+values = widgets.page_start(PAGE, DEFAULTS, KEYS, "Compare GPU configurations",
+                            "Every catalog GPU x {1, 2, 4, 8} x weight format x engine for one workload, "
+                            "ranked by \\$ per million output tokens.")
 
 with st.sidebar:
     st.header("Workload and targets")

@@ -24,9 +24,7 @@ def seed_rows() -> list[dict]:
     return out
 
 
-values, warnings = state.load(PAGE, {"gpu": "h200-sxm"}, ())
-st.title("GPUs")
-widgets.show_warnings(warnings)
+values = widgets.page_start(PAGE, {"gpu": "h200-sxm"}, (), "GPUs")
 st.subheader("The seed article's comparison, checked")
 seed = seed_rows()
 st.dataframe(seed, hide_index=True, width="stretch", column_config={

@@ -28,11 +28,10 @@ def facts(m) -> dict:
             "max context": m.max_context, "checkpoint format": m.default_weights}
 
 
-values, warnings = state.load(PAGE, DEFAULTS, ())
-st.title("Models")
-st.caption("Architecture facts from each model's config.json. KV bytes/token: whole model in bf16 before sharding "
-           "(full-attention layers; sliding layers capped at their window). State: linear-attention layers, fixed per request.")
-widgets.show_warnings(warnings)
+values = widgets.page_start(PAGE, DEFAULTS, (), "Models",
+                            "Architecture facts from each model's config.json. KV bytes/token: whole model in bf16 before "
+                            "sharding (full-attention layers; sliding layers capped at their window). State: "
+                            "linear-attention layers, fixed per request.")
 specs = {**catalog.models(), **state.imported_models()}
 imported = set(state.imported_models())
 rows = [dict(facts(m), source="imported" if mid in imported else "catalog") for mid, m in specs.items()]

@@ -10,10 +10,9 @@ DEFAULTS = dict(model=share.DEFAULT_MODEL, gpu="h200-sxm", gpus=2, engine="vllm"
                 input_len=1024, output_len=256, concurrency=1)
 
 KEYS = ("tpot_ms_max", *share.CALIBRATION_KEYS)
-values, warnings = state.load(PAGE, DEFAULTS, KEYS)
-st.title("LLM inference planner")
-st.caption("Pick a model and hardware in the sidebar; memory, speed and cost answer at once. Units and definitions at the bottom.")
-widgets.show_warnings(warnings)
+values = widgets.page_start(PAGE, DEFAULTS, KEYS, "LLM inference planner",
+                            "Pick a model and hardware in the sidebar; memory, speed and cost answer at once. "
+                            "Units and definitions at the bottom.")
 
 with st.sidebar:
     st.header("Scenario")

@@ -25,11 +25,9 @@ def report_pdf(scenario: dict, pinned: bool, targets: dict, utilization: float, 
     return build_report(**kwargs, **targets, utilization=utilization, base_url=base_url, today=today)
 
 
-values, warnings = state.load(PAGE, DEFAULTS, TARGETS)
-st.title("Recommendation report (PDF)")
-st.caption("A document for procurement: what to buy, why, what it costs and what was assumed, with the charts "
-           "and the link that reopens this scenario.")
-widgets.show_warnings(warnings)
+values = widgets.page_start(PAGE, DEFAULTS, TARGETS, "Recommendation report (PDF)",
+                            "A document for procurement: what to buy, why, what it costs and what was assumed, with "
+                            "the charts and the link that reopens this scenario.")
 
 with st.sidebar:
     st.header("Scenario")

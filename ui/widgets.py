@@ -27,6 +27,16 @@ def show_warnings(warnings: list[str]) -> None:
         st.warning("Share link: " + escape_md(w), icon=":material/warning:")
 
 
+def page_start(page: str, defaults: dict, page_keys: tuple[str, ...], title: str, caption: str | None = None) -> dict:
+    """Every page's first lines: values from the share link or the session, title, caption, link warnings."""
+    values, warnings = state.load(page, defaults, page_keys)
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    show_warnings(warnings)
+    return values
+
+
 def gpu_label(gpu_id: str) -> str:
     g = catalog.gpu(gpu_id)
     return f"{g.name} ({g.memory_gb_vendor:g} GB)"
