@@ -17,8 +17,6 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from . import __version__, catalog
-from .engines import profile
 from .estimate import estimate_scenario
 from .recommend import Candidate, recommend
 from .results import Estimate

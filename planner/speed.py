@@ -9,7 +9,6 @@ at most max_num_batched_tokens tokens, with causal attention FLOPs 2 n_q d_h L^2
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from . import engines

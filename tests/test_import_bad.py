@@ -105,7 +105,6 @@ def test_deeply_nested_json_is_refused():
 
 
 def test_share_links_of_imports():
-    from planner.hf_import import ImportResult  # noqa: F401 - the type link_params reads
     from planner.import_share import import_from_query, link_params
     pasted = import_config(QWEN)
     assert link_params(pasted) == {"cfg": encode_config_param(QWEN)}

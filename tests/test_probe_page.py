@@ -1,7 +1,6 @@
 """AppTest of the Probe page against the local fault-injecting server (no other network)."""
 import time
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 import planner.probe  # noqa: F401 - AppTest puts pages/ on sys.path, where pages/planner.py would shadow the package
