@@ -18,7 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from planner import Scenario, estimate_scenario  # noqa: E402
-from ui import charts, sweeps  # noqa: E402
+from ui import charts  # noqa: E402
+from planner.search import sweeps  # noqa: E402
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 BASE = dict(model="Qwen/Qwen3-Next-80B-A3B-Instruct", gpu="h200-sxm", gpus=2, weights="bf16")

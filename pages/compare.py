@@ -2,7 +2,8 @@
 import streamlit as st
 from pydantic import ValidationError
 
-from planner import catalog, share
+from planner.core import catalog
+from planner.share import links as share
 from ui import charts, compute, state, widgets
 
 PAGE, URL_PATH = "compare", "compare"

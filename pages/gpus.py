@@ -1,7 +1,7 @@
 """GPUs page: the catalog with sources and price dates, and the seed article's comparison checked against it."""
 import streamlit as st
 
-from planner import catalog
+from planner.core import catalog
 from ui import explain, state, widgets
 
 PAGE, URL_PATH = "gpus", "gpus"

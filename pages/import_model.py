@@ -1,14 +1,15 @@
 """Import a model: upload a config.json or GGUF header, paste JSON, or fetch a Hugging Face id.
 
 The ModelSpec lands in st.session_state["imported_models"] so every page's model selector offers it. The URL
-carries `hf=<owner/name>` (re-fetched on open) or `cfg=<packed config>` (planner.import_share) when small enough.
+carries `hf=<owner/name>` (re-fetched on open) or `cfg=<packed config>` (planner.share.model_links) when small enough.
 """
 import streamlit as st
 
-from planner import hf_fetch
-from planner.hf_import import ModelImportError, import_config, import_upload
-from planner.import_cli import summary
-from planner.import_share import QUERY_KEY_CONFIG, QUERY_KEY_HF, import_from_query, link_params
+from planner.importers import hub as hf_fetch
+from planner.importers.config import ModelImportError, import_config
+from planner.importers.dispatch import import_upload
+from planner.importers.summary import summary
+from planner.share.model_links import QUERY_KEY_CONFIG, QUERY_KEY_HF, import_from_query, link_params
 from ui import state, widgets
 
 PAGE, URL_PATH = "import", "import_model"  # url_path = file name: Streamlit resolves the pages/ folder first

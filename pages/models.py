@@ -2,9 +2,12 @@
 import streamlit as st
 from pydantic import ValidationError
 
-from planner import Scenario, catalog, share
-from planner import memory as mem
-from ui import charts, state, sweeps, widgets
+from planner import Scenario
+from planner.core import catalog
+from planner.share import links as share
+from planner.core import memory as mem
+from planner.search import sweeps
+from ui import charts, state, widgets
 
 PAGE, URL_PATH = "models", "models"
 DEFAULTS = dict(model=share.DEFAULT_MODEL)

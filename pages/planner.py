@@ -2,7 +2,8 @@
 import streamlit as st
 from pydantic import ValidationError
 
-from planner import Scenario, share
+from planner import Scenario
+from planner.share import links as share
 from ui import charts, compute, explain, state, widgets
 
 PAGE, URL_PATH = "planner", ""   # default page: share links point at `/?...` (DESIGN.md §5)

@@ -1,19 +1,19 @@
 """Probe page: measure a live OpenAI-compatible endpoint, compare with the planner, calibrate.
 
-Widgets -> planner.probe.ProbeJob (a background thread; a fragment polls it for live figures) ->
-planner.calibrate (predicted vs measured, least-squares fit) -> ui.probe_charts. The API key lives
+Widgets -> planner.probe.run.ProbeJob (a background thread; a fragment polls it for live figures) ->
+planner.probe.calibrate (predicted vs measured, least-squares fit) -> ui.probe_charts. The API key lives
 only in its password widget: never in st.query_params, saved JSON or messages.
 """
 import streamlit as st
 from pydantic import ValidationError
 
-from planner import catalog, probe_safety
-from planner.calibrate import SavedRun, calibrate, compare, load, save
-from planner.cli import one_line
-from planner.precision import FORMATS
-from planner.probe import ProbeJob
-from planner.probe_models import DEFINITIONS, ProbeConfig
-from planner.scenario import ENGINES
+from planner.core import catalog, net as probe_safety
+from planner.probe.calibrate import SavedRun, calibrate, compare, load, save
+from planner.core.errors import one_line
+from planner.core.precision import FORMATS
+from planner.probe.run import ProbeJob
+from planner.probe.models import DEFINITIONS, ProbeConfig
+from planner.core.scenario import ENGINES
 from ui import probe_charts, state
 
 QP = st.query_params

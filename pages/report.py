@@ -1,4 +1,4 @@
-"""Report page: the procurement PDF of planner.report for the current scenario, behind "Download PDF".
+"""Report page: the procurement PDF of planner.report.plan for the current scenario, behind "Download PDF".
 
 Thin (STYLE rule 9): the scenario comes from the share link / session through ui.state like every
 page; the PDF is built by planner.report.build_report, cached, and only when the button is pressed.
@@ -8,7 +8,8 @@ import datetime as dt
 import streamlit as st
 from pydantic import ValidationError
 
-from planner import Scenario, share
+from planner import Scenario
+from planner.share import links as share
 from planner.report import build_report
 from ui import state, widgets
 

@@ -4,11 +4,14 @@
     planner.estimate(model="Qwen/Qwen3-Next-80B-A3B-Instruct", gpu="h200-sxm", gpus=2)
 
 The engine is a pure library (no Streamlit, no I/O at import); the dashboard, CLI and PDF call it.
+Subpackages, dependencies pointing one way (shared/DESIGN.md §1): `core` (the physics, the catalog and
+`estimate`) <- `search`, `importers`, `probe` <- `share` <- `report` <- `cli`.
 """
-from .estimate import estimate, estimate_scenario
-from .recommend import Recommendation, recommend
-from .results import Estimate
-from .scenario import Calibration, Scenario
+from planner.core import __version__
+from planner.core.estimate import estimate, estimate_scenario
+from planner.core.results import Estimate
+from planner.core.scenario import Calibration, Scenario
+from planner.search.recommend import Recommendation, recommend
 
-__all__ = ["estimate", "estimate_scenario", "recommend", "Recommendation", "Estimate", "Scenario", "Calibration"]
-__version__ = "0.1.0"
+__all__ = ["estimate", "estimate_scenario", "recommend", "Recommendation", "Estimate", "Scenario", "Calibration",
+           "__version__"]

@@ -20,7 +20,7 @@ from scipy.optimize import least_squares
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import planner  # noqa: E402
-from planner import catalog, engines  # noqa: E402
+from planner.core import catalog, engines  # noqa: E402
 
 METRIC_PATH = {"output_tokens_per_s": "output_tokens_per_s", "output_tokens_per_s_per_user": "output_tokens_per_s_per_user",
                "tpot_ms": "tpot_ms", "itl_ms": "itl_ms", "ttft_ms": "ttft_ms", "prefill_tokens_per_s": "prefill_tokens_per_s"}

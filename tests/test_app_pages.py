@@ -93,7 +93,7 @@ def test_planner_hostile_parameters_warn_and_the_rest_loads():
 
 
 def test_planner_uses_an_imported_model():
-    spec = planner.catalog.model("Qwen/Qwen3-8B").model_copy(update={"id": "me/my-finetune"})
+    spec = planner.core.catalog.model("Qwen/Qwen3-8B").model_copy(update={"id": "me/my-finetune"})
     at = _open(dict(model="me/my-finetune", gpu="h100-sxm", gpus="1"), imported={"me/my-finetune": spec})
     _ok(at)
     est = planner.estimate(model=spec, gpu="h100-sxm", gpus=1)
@@ -129,7 +129,7 @@ def test_compare_hostile_parameters_warn():
 
 
 def test_models_page_lists_catalog_and_imported_models():
-    spec = planner.catalog.model("Qwen/Qwen3-8B").model_copy(update={"id": "me/my-finetune"})
+    spec = planner.core.catalog.model("Qwen/Qwen3-8B").model_copy(update={"id": "me/my-finetune"})
     at = _open(dict(model=QWEN), "pages/models.py", imported={"me/my-finetune": spec})
     _ok(at)
     table = at.dataframe[0].value
@@ -149,7 +149,7 @@ def test_gpus_page_shows_the_seed_table_with_corrections():
     seed = at.dataframe[0].value.set_index("GPU")
     assert list(seed["planner BF16 TFLOPS (dense)"]) == [312, 989, 989, 2250]
     assert list(seed["article TB/s"]) == [2.0, 3.35, 4.8, 8.0]
-    b200 = seed.loc[planner.catalog.gpu("b200-hgx").name]
+    b200 = seed.loc[planner.core.catalog.gpu("b200-hgx").name]
     assert b200["planner TB/s"] == 7.7 and b200["status"] == "corrected"
     assert list(seed["status"]) == ["matches (rounded)", "matches", "matches", "corrected"]  # A100: 2.039 TB/s
     assert _metrics(at)["Bandwidth"] == "7.7 TB/s"
@@ -179,8 +179,8 @@ def test_planner_apply_button_switches_to_the_nearest_fit():
 
 def test_imported_model_travels_in_the_share_link():
     import json
-    from planner.hf_import import import_config
-    from planner.import_share import encode_config_param
+    from planner.importers.config import import_config
+    from planner.share.model_links import encode_config_param
     config = json.loads((Path(__file__).parent / "fixtures" / "configs" / "phi3-mini-4k.json").read_text())
     spec = import_config(config).spec
     cfg = encode_config_param(config)

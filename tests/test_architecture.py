@@ -1,14 +1,124 @@
-"""planner/ stays a pure library: no Streamlit or plotly import, no I/O at import time (STYLE rules 7, 12)."""
+"""planner/ stays a pure library with one-way dependencies (STYLE rules 7, 12; shared/DESIGN.md §1).
+
+No Streamlit or plotly import, no I/O at import time, at most 12 top-level entries, every subpackage
+importing only what the table below allows, and no import cycle between modules. Imports inside
+functions count, and so do module names written as strings (importlib, lazily loaded subcommands).
+"""
 import ast
+import re
 from pathlib import Path
 
 PLANNER = Path(__file__).resolve().parent.parent / "planner"
 FORBIDDEN = {"streamlit", "plotly"}
 IO_CALLS = {"open", "read_text", "read_csv", "get", "post", "urlopen", "connect", "load", "gpus", "models"}
+ALLOWED = {  # subpackage -> subpackages it may import (cli -> features -> core)
+    "core": {"core"},
+    "search": {"core", "search"},
+    "importers": {"core", "importers"},
+    "probe": {"core", "probe"},
+    "share": {"core", "importers", "share"},
+    "report": {"core", "search", "share", "report"},
+    "cli": {"core", "search", "importers", "probe", "share", "report", "cli"},
+    "": {"core", "search", "cli"},  # planner/__init__.py and __main__.py: the public API and the entry point
+}
+MODULE_STRING = re.compile(r"^planner(\.[a-z_]+)+$")
 
 
-def modules():
-    return sorted(PLANNER.glob("*.py"))
+def modules() -> list[Path]:
+    return sorted(p for p in PLANNER.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def dotted(path: Path) -> str:
+    parts = ["planner", *path.relative_to(PLANNER).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+KNOWN = {dotted(p) for p in modules()}
+
+
+def _resolve(name: str) -> str | None:
+    """The planner module a dotted name refers to (a module, or a package whose attribute was imported)."""
+    while name and name not in KNOWN:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def imports_in(source: str, here: str, is_package: bool) -> set[str]:
+    """Planner modules a module's source imports anywhere in its body, including by string."""
+    package = here if is_package else here.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            names = [f"{base}.{a.name}" for a in node.names]
+            if not here.startswith(base + "."):  # a package's own parents are already loaded
+                names.append(base)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and MODULE_STRING.match(node.value):
+            names = [node.value]
+        for name in names:
+            target = _resolve(name) if name.startswith("planner") else None
+            if target and target != here:
+                found.add(target)
+    return found
+
+
+def imports_of(path: Path) -> set[str]:
+    return imports_in(path.read_text(), dotted(path), path.name == "__init__.py")
+
+
+def subpackage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and (PLANNER / parts[1]).is_dir() else ""
+
+
+def test_top_level_has_at_most_12_entries():
+    entries = [p for p in PLANNER.iterdir() if not p.name.startswith(("__", "."))]
+    assert len(entries) <= 12, sorted(p.name for p in entries)
+
+
+def test_dependencies_point_one_way():
+    wrong = []
+    for path in modules():
+        me = subpackage(dotted(path))
+        for target in imports_of(path):
+            if subpackage(target) not in ALLOWED[me]:
+                wrong.append(f"{dotted(path)} -> {target}")
+    assert not wrong, wrong
+
+
+def test_no_import_cycle():
+    graph = {dotted(p): imports_of(p) for p in modules()}
+    state, stack, cycles = {}, [], []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    assert not cycles, cycles
+
+
+def test_the_checker_sees_lazy_relative_and_string_imports():
+    source = ('from ..core import catalog\nfrom . import plan\n'
+              'def f():\n    from planner.cli.main import main\nMODULES = {"pdf": "planner.report.pdf"}\n')
+    found = imports_in(source, "planner.report.build", is_package=False)
+    assert found == {"planner.core", "planner.core.catalog", "planner.report.plan", "planner.cli.main", "planner.report.pdf"}
+    assert subpackage("planner.cli.main") == "cli" not in ALLOWED["report"]
 
 
 def test_no_ui_imports():
@@ -40,3 +150,11 @@ def test_import_reads_no_files(monkeypatch):
         monkeypatch.delitem(sys.modules, name)
     importlib.import_module("planner")
     assert not [p for p in opened if str(p).endswith((".csv", ".json"))]
+
+
+def test_pages_and_ui_never_import_the_cli():
+    root = PLANNER.parent
+    for path in [*sorted((root / "pages").glob("*.py")), *sorted((root / "ui").glob("*.py")), root / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("planner.cli"):
+                raise AssertionError(f"{path.name} imports {node.module}")

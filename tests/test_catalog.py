@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from planner import catalog
+from planner.core import catalog
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 PUBLISHED = {r["model"]: r for r in csv.DictReader(open(DATA / "models" / "published_params.csv"))}

@@ -3,7 +3,8 @@ import pytest
 
 import planner
 from planner import Scenario, estimate_scenario
-from ui import charts, sweeps
+from ui import charts
+from planner.search import sweeps
 
 QWEN = dict(model="Qwen/Qwen3-Next-80B-A3B-Instruct", gpu="h200-sxm", gpus=2, weights="bf16", concurrency=8)
 
@@ -79,7 +80,7 @@ def test_cost_vs_latency_plots_candidates_and_the_recommendation():
 
 
 def test_memory_by_format_uses_checkpoint_bytes():
-    m = planner.catalog.model("Qwen/Qwen3-Next-80B-A3B-Instruct")
+    m = planner.core.catalog.model("Qwen/Qwen3-Next-80B-A3B-Instruct")
     pts = sweeps.format_points(m)
     bf16 = next(p for p in pts if p["weights"] == "bf16")
     assert bf16["weights_gb"] == pytest.approx(m.total_params * 2 / 1e9, rel=0.01)  # 16 bits per weight

@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from planner import catalog
-from planner.hf_import import ModelImportError, import_config, import_source, import_upload
-from planner.import_share import decode_config_param, encode_config_param
-from planner.safetensors_import import parse_index, read_local_header
+from planner.core import catalog
+from planner.importers.config import ModelImportError, import_config
+from planner.importers.dispatch import import_source, import_upload
+from planner.share.model_links import decode_config_param, encode_config_param
+from planner.importers.safetensors import parse_index, read_local_header
 
 QWEN = json.loads((Path(__file__).resolve().parent.parent / "data" / "models" / "Qwen__Qwen3-8B.json").read_text())
 
@@ -105,7 +106,7 @@ def test_deeply_nested_json_is_refused():
 
 
 def test_share_links_of_imports():
-    from planner.import_share import import_from_query, link_params
+    from planner.share.model_links import import_from_query, link_params
     pasted = import_config(QWEN)
     assert link_params(pasted) == {"cfg": encode_config_param(QWEN)}
     again = import_from_query({"cfg": link_params(pasted)["cfg"]})

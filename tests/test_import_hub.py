@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from planner.hf_fetch import import_hf
-from planner.hf_import import ModelImportError, import_source
+from planner.importers.hub import import_hf
+from planner.importers.config import ModelImportError
+from planner.importers.dispatch import import_source
 
 CONFIG = json.loads((Path(__file__).resolve().parent.parent / "data" / "models" / "Qwen__Qwen3-0.6B.json").read_text())
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from planner import hf_fetch
-from planner.hf_import import ModelImportError, import_config
-from planner.import_share import encode_config_param
+from planner.importers import hub as hf_fetch
+from planner.importers.config import ModelImportError, import_config
+from planner.share.model_links import encode_config_param
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "import_model.py")

@@ -2,10 +2,10 @@
 import pytest
 
 import planner
-from planner import memory as mem
-from planner.scenario import Scenario
-from planner.speed import expert_union
-from planner.units import GIB, MIB
+from planner.core import memory as mem
+from planner.core.scenario import Scenario
+from planner.core.speed import expert_union
+from planner.core.units import GIB, MIB
 
 QWEN_NEXT = "Qwen/Qwen3-Next-80B-A3B-Instruct"
 
@@ -100,7 +100,7 @@ def test_gguf_sizes_of_qwen3_next():
 def test_fp8_on_ampere_runs_weight_only():
     e = est(model="meta-llama/Llama-3.1-8B", gpu="a100-80gb-sxm", weights="fp8")
     assert e.fits and e.memory.weights_gib_per_gpu == pytest.approx(8.6, abs=0.3)  # 8-bit weights, bf16 embeddings
-    from planner.precision import FORMATS, compute_tflops
+    from planner.core.precision import FORMATS, compute_tflops
     assert compute_tflops(FORMATS["fp8"], Scenario(model="meta-llama/Llama-3.1-8B", gpu="a100-80gb-sxm").gpu_spec) == 312
 
 

@@ -4,8 +4,9 @@ import json
 import pytest
 
 from planner import Calibration, estimate
-from planner.calibrate import SavedRun, calibrate, compare, load, predict, save
-from planner.probe_models import LevelResult, ProbeResult, Stats
+
+from planner.probe.calibrate import SavedRun, calibrate, compare, load, predict, save
+from planner.probe.models import LevelResult, ProbeResult, Stats
 
 SCENARIO = dict(model="Qwen/Qwen3-0.6B", gpu="cpu-2s-epyc-genoa", engine="llamacpp", weights="gguf-q8_0")
 TRUE = Calibration(decode_time_factor=3.0, prefill_time_factor=5.0, ttft_overhead_ms=120.0)

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from conftest_probe import free_port
-from planner.cli import main
+from planner.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVEL_KEYS = {"concurrency", "requests", "completed", "errors", "error_kinds", "ttft_ms", "tpot_ms", "itl_ms",

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from conftest_probe import ITL_DELAY_S, PROMPT_TOKENS, TTFT_DELAY_S, free_port
-from planner.probe import ProbeJob, run_probe
-from planner.probe_models import ProbeConfig
-from planner.probe_stream import Target
+from planner.probe.run import ProbeJob, run_probe
+from planner.probe.models import ProbeConfig
+from planner.probe.stream import Target
 
 TOL_MS = 2.0
 N_OUT = 6

@@ -4,9 +4,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from planner import probe_stream
-from planner.probe_metrics import level, stats, usd_per_million
-from planner.probe_models import RequestResult
+from planner.probe import stream as probe_stream
+from planner.probe.metrics import level, stats, usd_per_million
+from planner.probe.models import RequestResult
 
 
 def _data(content=None, usage=None):

@@ -3,7 +3,7 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
-import planner.probe  # noqa: F401 - AppTest puts pages/ on sys.path, where pages/planner.py would shadow the package
+import planner.probe.run  # noqa: F401 - AppTest puts pages/ on sys.path, where pages/planner.py would shadow the package
 from ui import probe_charts
 
 

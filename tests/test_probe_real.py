@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from planner.calibrate import calibrate, compare
-from planner.probe import run_probe
-from planner.probe_models import ProbeConfig
+from planner.probe.calibrate import calibrate, compare
+from planner.probe.run import run_probe
+from planner.probe.models import ProbeConfig
 
 OUT = 16
 SCENARIO = dict(model="Qwen/Qwen3-0.6B", gpu="cpu-2s-epyc-genoa", engine="llamacpp", weights="gguf-q8_0")

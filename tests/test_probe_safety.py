@@ -3,9 +3,9 @@ import socket
 
 import pytest
 
-from planner import probe_safety as safety
-from planner.probe import apply_limits, run_probe
-from planner.probe_models import ProbeConfig
+from planner.core import net as safety
+from planner.probe.run import apply_limits, run_probe
+from planner.probe.models import ProbeConfig
 
 REAL_GETADDRINFO = socket.getaddrinfo
 

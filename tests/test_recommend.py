@@ -1,6 +1,6 @@
 """planner.recommend: ranked by cost, every rejection with its reason."""
 import planner
-import planner.catalog
+import planner.core.catalog
 
 QWEN_NEXT = "Qwen/Qwen3-Next-80B-A3B-Instruct"
 
@@ -26,7 +26,7 @@ def test_one_h200_bf16_rejected_for_weights():
 
 
 def test_imported_model_spec_and_queueing_configurations():
-    spec = planner.catalog.model("meta-llama/Llama-3.1-70B").model_copy(update={"id": "acme/llama-70b-copy"})
+    spec = planner.core.catalog.model("meta-llama/Llama-3.1-70B").model_copy(update={"id": "acme/llama-70b-copy"})
     rec = planner.recommend(spec, input_len=2048, output_len=512, concurrency=64, tpot_ms_max=100,
                             gpus=["h100-sxm"], engines=["vllm"], weights=["bf16"])
     assert rec.model == "acme/llama-70b-copy"

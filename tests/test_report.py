@@ -1,4 +1,4 @@
-"""The procurement PDF (planner.report): figures against planner.estimate, charts, share link, pages, bytes.
+"""The procurement PDF (planner.report.plan): figures against planner.estimate, charts, share link, pages, bytes.
 
 Each report is built once per module; pdftotext/pdfimages/pdftoppm (poppler-utils) read it back.
 Page 1 figures are formatted here independently with the same format specs the report prints.
@@ -122,7 +122,7 @@ def test_charts_and_sections_present(fit_pdf):
         assert caption in body, caption
     assert image_count(fit_pdf) == 3
     assert page_count(fit_pdf) == 3  # decision, evidence, assumptions
-    assert "planner 0.1.0" in body and "2026-11-27" in body
+    assert f"planner {planner.__version__}" in body and "2026-11-27" in body
 
 
 def test_share_url_reopens_the_scenario(fit_pdf):
@@ -213,7 +213,7 @@ def test_bad_input_names_the_field():
 
 
 def test_imported_model_with_calibration_is_assessed_without_a_search(tmp_path):
-    from planner import catalog
+    from planner.core import catalog
     spec = catalog.model("Qwen/Qwen3-8B").model_copy(update={"id": "acme/custom-8b"})
     calib = planner.Calibration(decode_time_factor=1.2, source="probe of acme-prod, 2026-11-20")
     path = tmp_path / "imported.pdf"

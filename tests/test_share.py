@@ -1,10 +1,10 @@
-"""planner.share: scenario <-> query string round trips, and hostile values dropped with a named warning."""
+"""planner.share.links: scenario <-> query string round trips, and hostile values dropped with a named warning."""
 import math
 
 import pytest
 
 import planner
-from planner import share
+from planner.share import links as share
 
 QWEN = "Qwen/Qwen3-Next-80B-A3B-Instruct"
 FULL = dict(model=QWEN, gpu="h200-sxm", gpus=2, tp=2, engine="vllm", weights="bf16", kv_dtype="fp8", input_len=4096,
@@ -62,7 +62,7 @@ def test_unknown_parameter_and_version_are_reported_without_echoing_hostile_name
 
 
 def test_imported_models_are_accepted_by_id():
-    spec = planner.catalog.model("Qwen/Qwen3-8B").model_copy(update={"id": "me/my-finetune"})
+    spec = planner.core.catalog.model("Qwen/Qwen3-8B").model_copy(update={"id": "me/my-finetune"})
     values, warnings = share.from_query({"model": "me/my-finetune", "gpus": "1"}, models={"me/my-finetune": spec})
     assert warnings == [] and values["model"] == "me/my-finetune"
     assert share.to_query({"model": spec})["model"] == "me/my-finetune"
@@ -82,7 +82,7 @@ def test_implied_tp_error_blames_the_gpu_count():
 
 
 def test_price_overrides_parse_and_reject():
-    from planner import share
+    from planner.share import links as share
     assert share.parse_prices("H200-NVL:4.2, mi355x:2.6") == {"h200-nvl": 4.2, "mi355x": 2.6}
     for bad, why in (("h200-nvl", "gpu-id:dollars"), ("nope:1", "unknown GPU"), ("mi355x:abc", "not a number"),
                      ("mi355x:-1", "above 0"), ("mi355x:nan", "above 0")):

@@ -8,8 +8,9 @@ from __future__ import annotations
 import streamlit as st
 
 import planner
-from planner import Scenario, share
-from ui import sweeps
+from planner import Scenario
+from planner.share import links as share
+from planner.search import sweeps
 
 
 @st.cache_data(max_entries=512, show_spinner=False)

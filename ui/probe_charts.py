@@ -1,6 +1,6 @@
 """Plotly figure builders of the Probe page: live per-request points, per-level curves, predicted vs measured.
 
-Plain functions of probe results (planner.probe_models, planner.calibrate rows), testable without
+Plain functions of probe results (planner.probe.models, planner.probe.calibrate rows), testable without
 Streamlit; times in ms except end-to-end latency in s (shared/DESIGN.md §3 definitions).
 """
 from __future__ import annotations

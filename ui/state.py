@@ -1,18 +1,19 @@
 """Session and URL state: seed widgets from the share link once, write the page's state back every run.
 
 STYLE rule 10: on a page's first run (or when the URL changed under it) values come from
-st.query_params through planner.share.from_query (validated, warnings name the parameter); after the
-widgets, the page writes planner.share.to_query back. A session-wide dict keeps the scenario when
+st.query_params through planner.share.links.from_query (validated, warnings name the parameter); after the
+widgets, the page writes planner.share.links.to_query back. A session-wide dict keeps the scenario when
 the user switches pages, since the sidebar drops query parameters in a real browser (DESIGN.md §5).
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from planner import catalog, share
-from planner.hf_import import ModelImportError
-from planner.import_share import import_from_query
-from planner.schemas import ModelSpec
+from planner.core import catalog
+from planner.share import links as share
+from planner.importers.config import ModelImportError
+from planner.share.model_links import import_from_query
+from planner.core.schemas import ModelSpec
 
 SHARED = "scenario"           # session key: the scenario values last seen on any page
 IMPORTED = "imported_models"  # session key: {model_id: ModelSpec} from the Import page
@@ -72,7 +73,7 @@ def _import_linked_model(query: dict) -> list[str]:
 
 @st.cache_data(max_entries=32, show_spinner="Fetching the model's config from the hub")
 def _fetch_hf(repo_id: str):
-    from planner.hf_fetch import import_hf
+    from planner.importers.hub import import_hf
     return import_hf(repo_id)
 
 

@@ -9,9 +9,10 @@ import re
 
 import streamlit as st
 
-from planner import catalog, share
-from planner.precision import FORMATS
-from planner.scenario import ENGINES
+from planner.core import catalog
+from planner.share import links as share
+from planner.core.precision import FORMATS
+from planner.core.scenario import ENGINES
 from ui import explain, state
 
 KV_DTYPES = ("auto", "bf16", "fp16", "fp8", "fp32", "q8_0", "q4_0")

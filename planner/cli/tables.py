@@ -1,8 +1,8 @@
 """Plain-text tables for the CLI: the same figures as the dashboard, from the same result objects."""
 from __future__ import annotations
 
-from .recommend import Recommendation
-from .results import Estimate
+from planner.search.recommend import Recommendation
+from planner.core.results import Estimate
 
 
 def _fmt(value, spec: str = ",.1f", unit: str = "") -> str:

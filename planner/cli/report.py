@@ -15,8 +15,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .cli import add_scenario_flags, one_line, scenario_kwargs
-from .report import DEFAULT_BASE_URL
+from planner.core.errors import one_line
+
+from .flags import add_scenario_flags, scenario_kwargs
+from planner.report.plan import DEFAULT_BASE_URL
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +39,7 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .report import build_report
+    from planner.report import build_report
     start = time.perf_counter()
     kwargs = scenario_kwargs(args)
     try:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from . import catalog
-from .estimate import estimate_scenario
-from .scenario import ENGINES, Scenario
-from .schemas import ModelSpec
+from planner.core import catalog
+from planner.core.estimate import estimate_scenario
+from planner.core.scenario import ENGINES, Scenario
+from planner.core.schemas import ModelSpec
 
 COUNTS = (1, 2, 4, 8)
 SEARCH_FORMATS = ("bf16", "fp8", "int4-awq", "mxfp4", "nvfp4", "gguf-q4_k_m", "gguf-q8_0")

@@ -12,7 +12,7 @@ import binascii
 import json
 import zlib
 
-from .hf_import import MAX_CONFIG_BYTES, ModelImportError
+from planner.importers.config import MAX_CONFIG_BYTES, ModelImportError
 
 MAX_PARAM_CHARS = 2000           # the whole query value, base64url text
 QUERY_KEY_CONFIG = "cfg"
@@ -66,14 +66,14 @@ def link_params(result) -> dict[str, str]:
 def import_from_query(query: dict, fetch=None):
     """The ImportResult a share link carries (cfg= first, then hf=), or None; ModelImportError when it is bad.
 
-    `fetch(repo_id)` defaults to planner.hf_fetch.import_hf; pages pass their st.cache_data-wrapped copy.
+    `fetch(repo_id)` defaults to planner.importers.hub.import_hf; pages pass their st.cache_data-wrapped copy.
     """
-    from .hf_import import import_config
+    from planner.importers.config import import_config
     cfg, hf = query.get(QUERY_KEY_CONFIG), query.get(QUERY_KEY_HF)
     if cfg:
         return import_config(decode_config_param(cfg))
     if hf:
         if fetch is None:
-            from .hf_fetch import import_hf as fetch
+            from planner.importers.hub import import_hf as fetch
         return fetch(str(hf).strip())
     return None

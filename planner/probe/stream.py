@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import requests
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .probe_models import RequestResult
+from .models import RequestResult
 
 SSE_FIELDS = (b"data:", b"event:", b"id:", b"retry:")
 ERROR_TEXT_CHARS = 200
@@ -222,7 +222,7 @@ def send(session: requests.Session, t: Target, prompt: str, output_len: int) -> 
                 return _http_error(resp, t)
             return _consume(resp, t, t0)
     except Exception as exc:  # a misbehaving server must cost one request, not the run (issue #4)
-        from .probe_safety import PolicyError
+        from planner.core.net import PolicyError
         if isinstance(exc, PolicyError):
             return RequestResult(ok=False, error_kind="refused_by_policy", error=str(exc))
         return RequestResult(ok=False, error_kind=_classify(exc), error=t.scrub(f"{type(exc).__name__}: {exc}")[:300])

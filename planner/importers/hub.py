@@ -11,8 +11,8 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from .hf_import import MAX_CONFIG_BYTES, ImportResult, ModelImportError, import_config, load_config
-from .safetensors_import import MAX_INDEX_BYTES, header_length, parse_header, parse_index, summarize
+from .config import MAX_CONFIG_BYTES, ImportResult, ModelImportError, import_config, load_config
+from .safetensors import MAX_INDEX_BYTES, header_length, parse_header, parse_index, summarize
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 TIMEOUT_S = (5.0, 30.0)          # (connect, read) seconds

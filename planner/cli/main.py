@@ -2,7 +2,7 @@
 
 Flags take the scenario's names (`--input-len` for input_len). Bad input prints one line naming
 the field and exits 2. Subcommands other than estimate/recommend live in their own modules
-(`planner/<name>_cli.py` with `add_arguments(parser)` and `run(args) -> int`) and load lazily.
+(`planner/cli/<name>.py` with `add_arguments(parser)` and `run(args) -> int`) and load lazily.
 """
 from __future__ import annotations
 
@@ -13,54 +13,25 @@ import sys
 
 from pydantic import ValidationError
 
-from .scenario import Scenario
+from planner.core.errors import one_line
+from planner.core.scenario import Scenario
 
-EXTERNAL = {"probe": "planner.probe_cli", "report": "planner.report_cli", "import": "planner.import_cli"}
-SCENARIO_FLAGS = [  # (flag, type, help)
-    ("model", str, "Hugging Face id of a catalog model, e.g. Qwen/Qwen3-Next-80B-A3B-Instruct"),
-    ("gpu", str, "GPU id from data/gpus.csv, e.g. h100-sxm"), ("gpus", int, "number of GPUs"),
-    ("tp", int, "tensor-parallel degree"), ("pp", int, "pipeline-parallel degree"), ("ep", int, "expert-parallel degree"),
-    ("engine", str, "vllm, sglang, trtllm, llamacpp or transformers"), ("weights", str, "weight format, e.g. bf16, fp8, gguf-q4_k_m"),
-    ("kv-dtype", str, "auto, bf16, fp16, fp8, q8_0, q4_0"), ("input-len", int, "prompt tokens"),
-    ("output-len", int, "generated tokens"), ("concurrency", str, "requests in flight, or 'max'"),
-    ("gpu-memory-utilization", float, "engine memory fraction"), ("usd-per-gpu-hour", float, "price override"),
-    ("spec-tokens", int, "speculative/MTP draft tokens per step"), ("acceptance-length", float, "mean accepted tokens per step"),
-    ("cpu-offload-experts", int, "MoE layers whose experts stay in CPU RAM (llama.cpp)"),
-    ("state-dtype", str, "auto, bf16 or fp32 recurrent state"), ("max-num-seqs", int, "engine running-request cap"),
-    ("max-num-batched-tokens", int, "engine tokens per step"),
-]
+from .flags import SCENARIO_FLAGS, add_scenario_flags, scenario_kwargs
 
-
-def add_scenario_flags(parser: argparse.ArgumentParser, with_model_required: bool = True) -> None:
-    for flag, typ, help_text in SCENARIO_FLAGS:
-        parser.add_argument(f"--{flag}", type=typ, help=help_text, required=(flag == "model" and with_model_required))
-
-
-def scenario_kwargs(args: argparse.Namespace, names: list[str] | None = None) -> dict:
-    keys = names or [f.replace("-", "_") for f, _, _ in SCENARIO_FLAGS]
-    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
-
-
-def one_line(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        field = ".".join(str(x) for x in err.get("loc", ())) or "scenario"
-        msg = err.get("msg", "").removeprefix("Value error, ")
-        parts.append(msg if msg.split(":")[0] in Scenario.model_fields else f"{field}: {msg}")
-    return "invalid input: " + "; ".join(parts)
+EXTERNAL = {"probe": "planner.cli.probe", "report": "planner.cli.report", "import": "planner.cli.import_model"}
 
 
 def _run_estimate(args) -> int:
-    from .estimate import estimate_scenario
-    from .report_text import estimate_table
+    from planner.core.estimate import estimate_scenario
+    from .tables import estimate_table
     est = estimate_scenario(Scenario(**scenario_kwargs(args)))
     print(json.dumps(est.model_dump(), indent=1) if args.json else estimate_table(est))
     return 0
 
 
 def _run_recommend(args) -> int:
-    from .recommend import recommend
-    from .report_text import recommend_table
+    from planner.search.recommend import recommend
+    from .tables import recommend_table
     result = recommend(model=args.model, input_len=args.input_len or 1024, output_len=args.output_len or 256,
                        concurrency=args.concurrency or 1, ttft_ms_max=args.ttft_ms_max, tpot_ms_max=args.tpot_ms_max,
                        budget_usd_per_hour=args.budget_usd_per_hour, gpus=args.gpu_ids, engines=args.engines)

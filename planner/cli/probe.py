@@ -14,7 +14,7 @@ import sys
 
 from pydantic import ValidationError
 
-from .probe_models import ProbeConfig, ProbeResult
+from planner.probe.models import ProbeConfig, ProbeResult
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -60,8 +60,8 @@ def table(result: ProbeResult) -> str:
 
 
 def run(args) -> int:
-    from .cli import one_line
-    from .probe import run_probe
+    from planner.core.errors import one_line
+    from planner.probe.run import run_probe
     try:
         result = run_probe(_config(args))
     except ValidationError as exc:

@@ -15,11 +15,11 @@ import math
 import numpy as np
 from pydantic import BaseModel, Field
 
-from .engines import profile
-from .estimate import estimate
-from .probe_models import ProbeResult
-from .results import Performance
-from .scenario import Calibration
+from planner.core.engines import profile
+from planner.core.estimate import estimate
+from .models import ProbeResult
+from planner.core.results import Performance
+from planner.core.scenario import Calibration
 
 # measured LevelResult field -> (predicted Performance field, statistic)
 METRICS = {"ttft_ms": "ttft_ms", "tpot_ms": "tpot_ms", "itl_ms": "itl_ms", "e2e_latency_s": "e2e_latency_s",

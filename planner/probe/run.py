@@ -15,10 +15,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-from . import probe_safety as safety
-from .probe_metrics import level
-from .probe_models import LevelResult, ProbeConfig, ProbeResult, RequestResult
-from .probe_stream import Target, list_models, send
+from planner.core import net as safety
+from .metrics import level
+from .models import LevelResult, ProbeConfig, ProbeResult, RequestResult
+from .stream import Target, list_models, send
 
 WORDS = ("time person year way day thing man world life hand part child eye woman place work week case point "
          "number group problem fact water room mother area money story month lot right study book job word "

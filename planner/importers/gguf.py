@@ -14,7 +14,7 @@ import struct
 from collections import Counter
 from pathlib import Path
 
-from .hf_import import ImportResult, ModelImportError, _build, finish, model_type_of
+from .config import ImportResult, ModelImportError, _build, finish, model_type_of
 
 MAX_COUNT = 10_000_000       # tensors or keys: more is a corrupt header
 MAX_STRING = 64 * 2**20
@@ -177,7 +177,7 @@ def default_format(meta: dict, tensors: list) -> str:
     """general.file_type (LlamaFileType) -> gguf-<type>; else the commonest quantized tensor type."""
     from gguf.constants import LlamaFileType
 
-    from .precision import FORMATS
+    from planner.core.precision import FORMATS
     ft = meta.get("general.file_type")
     if isinstance(ft, int) and ft in LlamaFileType._value2member_map_:
         name = LlamaFileType(ft).name.removeprefix("MOSTLY_").removeprefix("ALL_").removesuffix("_MOE").lower()
@@ -199,7 +199,7 @@ def import_gguf_bytes(data, source: str, file_size: int | None = None) -> Import
     params, unknown = class_params(tensors)
     if unknown:
         warnings.append(f"{len(unknown)} GGUF tensors of unknown role counted as attention extras, e.g. {unknown[0]}")
-    from .hf_import import _check_numbers, _merged
+    from .config import _check_numbers, _merged
     stem = Path(source).stem if source.lower().endswith(".gguf") else ""
     model_id = f"gguf/{stem or meta.get('general.name') or 'model'}"[:200]
     try:

@@ -1,6 +1,6 @@
 """Pure sweeps behind the Planner and Models charts: one planner call per point, no Streamlit.
 
-Memory versus context uses the engine plan of planner.memory (weights, activations, overhead and
+Memory versus context uses the engine plan of planner.core.memory (weights, activations, overhead and
 one request's pages at each context); concurrency sweeps and the "nearest configuration that fits"
 call planner.estimate_scenario on neighbouring scenarios, so the charts agree with the headline numbers.
 """
@@ -10,10 +10,11 @@ import math
 
 from pydantic import ValidationError
 
-from planner import Scenario, estimate_scenario
-from planner import memory as mem
-from planner.precision import FORMATS, class_bytes
-from planner.units import GB, GIB
+from planner.core.estimate import estimate_scenario
+from planner.core import memory as mem
+from planner.core.precision import FORMATS, class_bytes
+from planner.core.scenario import Scenario
+from planner.core.units import GB, GIB
 
 CHART_FORMATS = ("bf16", "fp8", "int8", "int4-awq", "mxfp4", "nvfp4", "gguf-q8_0", "gguf-q6_k", "gguf-q4_k_m", "gguf-q2_k")
 CONCURRENCY_LEVELS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)

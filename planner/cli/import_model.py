@@ -2,15 +2,16 @@
 
 PATH is a config.json, a GGUF file (its header is enough) or a checkpoint folder; anything else that looks
 like owner/name is fetched from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE honoured).
-KV bytes per token and state bytes per sequence are the planner's own figures (planner.memory) in bf16.
+KV bytes per token and state bytes per sequence are the planner's own figures (planner.core.memory) in bf16.
 """
 from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 
-from .hf_import import ImportResult, ModelImportError, import_source
+from planner.importers.config import ModelImportError
+from planner.importers.dispatch import import_source
+from planner.importers.summary import summary
 
 
 def add_arguments(parser) -> None:
@@ -18,30 +19,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print the import as JSON")
     parser.add_argument("--revision", default="main", help="hub revision (branch, tag or commit)")
     parser.add_argument("--no-headers", action="store_true", help="hub: skip the safetensors header requests")
-
-
-def memory_figures(spec) -> dict:
-    """Whole-model KV bytes per token and state bytes per sequence (bf16, the planner's formulas)."""
-    from . import memory
-    from .scenario import Scenario
-    s = Scenario(model=spec, weights="bf16", kv_dtype="bf16", input_len=1, output_len=1)
-    return {"kv_bytes_per_token": memory.kv_bytes_per_token(s), "state_bytes_per_sequence": memory.state_bytes_per_sequence(s)}
-
-
-def summary(result: ImportResult) -> dict:
-    """The --json dump: headline figures first, then the full spec."""
-    spec = result.spec
-    layers = Counter()
-    for g in spec.layers:
-        layers[g.attention] += g.count
-    return {"id": spec.id, "architecture": spec.architecture, "family": result.family, "source": result.source,
-            "total_params": spec.total_params, "active_params": spec.active_params, **memory_figures(spec),
-            "layers": dict(layers), "moe_layers": spec.moe_layers, "default_weights": spec.default_weights,
-            "weights_bytes_exact": result.weights_bytes_exact, "weights_bytes_source": result.weights_bytes_source,
-            "bytes_by_dtype": result.bytes_by_dtype, "high_precision_modules": list(result.high_precision_modules),
-            "vision_params": result.vision_params,
-            "quantization": result.quantization.model_dump() if result.quantization else None,
-            "warnings": list(result.warnings), "spec": spec.model_dump(mode="json")}
 
 
 def _text(d: dict) -> str:

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import catalog
-from .scenario import Scenario
-from .schemas import ModelSpec
+from planner.core import catalog
+from planner.core.scenario import Scenario
+from planner.core.schemas import ModelSpec
 
 VERSION = "1"
 MAX_VALUE_CHARS = 200          # the longest catalog id is < 60 characters
@@ -60,7 +60,7 @@ CALIBRATION_KEYS = ("cal_decode", "cal_prefill", "cal_ttft_ms")
 
 def calibration_of(values: Mapping):
     """The planner.Calibration that a page's cal_* values describe, or None."""
-    from .scenario import Calibration
+    from planner.core.scenario import Calibration
     if values.get("cal_decode") is None and values.get("cal_prefill") is None:
         return None
     return Calibration(decode_time_factor=values.get("cal_decode") or 1.0,
@@ -171,7 +171,7 @@ def _cross_field(values: dict, defaults: Mapping, models: Mapping[str, ModelSpec
     return values
 
 
-MODEL_SOURCE_KEYS = ("hf", "cfg")  # planner.import_share: how an imported model travels in a link
+MODEL_SOURCE_KEYS = ("hf", "cfg")  # planner.share.model_links: how an imported model travels in a link
 
 
 def from_query(params: Mapping, defaults: Mapping | None = None, page_keys: tuple[str, ...] = PAGE_KEYS,

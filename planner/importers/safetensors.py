@@ -12,7 +12,7 @@ import struct
 from collections import Counter
 from pathlib import Path
 
-from .hf_import import ModelImportError
+from .config import ModelImportError
 
 MAX_HEADER_BYTES = 100 * 2**20   # safetensors refuses headers above 100 MB (MAX_HEADER_SIZE)
 MAX_INDEX_BYTES = 50 * 2**20

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from . import __version__, catalog
-from .engines import profile
-from .report import HOURS_PER_MONTH, Plan, ProbeResults, ReportOptions, nodes
-from .results import Estimate
-from .scenario import Scenario
+from planner.core import __version__
+from planner.core import catalog
+from planner.core.engines import profile
+from .plan import HOURS_PER_MONTH, Plan, ProbeResults, ReportOptions, nodes
+from planner.core.results import Estimate
+from planner.core.scenario import Scenario
 
 METRICS = (
     ("TTFT", "time to first token: request sent until the first non-empty token arrives"),
@@ -233,7 +234,7 @@ def _page_one(pdf, plan: Plan, opts: ReportOptions, base: Scenario, today: dt.da
 # Evidence ---------------------------------------------------------------------------------------------
 def _compared(plan: Plan) -> list[tuple[str, Estimate]]:
     """The subject and the configurations of the page-1 table, estimated with the same workload."""
-    from .report import estimate_candidate
+    from .plan import estimate_candidate
     rows = [(config_label(plan.subject, short=True), plan.estimate)] if plan.estimate else []
     s = plan.subject
     subject_key = (s.gpu, s.gpus, s.engine, s.weight_format) if s else None
@@ -247,7 +248,7 @@ def _compared(plan: Plan) -> list[tuple[str, Estimate]]:
 
 
 def _memory_figure(pdf, compared: list[tuple[str, Estimate]]) -> None:
-    from .report_charts import MemoryBar, memory_chart
+    from .charts import MemoryBar, memory_chart
     bars = [MemoryBar(label, e.memory.weights_gib_per_gpu, e.memory.kv_cache_gib_per_gpu, e.memory.activation_gib_per_gpu,
                       e.memory.overhead_gib_per_gpu, e.memory.gpu_memory_gib) for label, e in compared]
     if bars:
@@ -255,7 +256,7 @@ def _memory_figure(pdf, compared: list[tuple[str, Estimate]]) -> None:
 
 
 def _probe_points(probe: ProbeResults | None):
-    from .report_charts import SweepPoint
+    from .charts import SweepPoint
     if probe is None:
         return []
     mean = lambda stat: stat.mean if stat and stat.mean is not None else (stat.p50 if stat else None)  # noqa: E731
@@ -263,8 +264,8 @@ def _probe_points(probe: ProbeResults | None):
 
 
 def _sweep_figure(pdf, plan: Plan, opts: ReportOptions, probe: ProbeResults | None) -> None:
-    from .report import sweep
-    from .report_charts import SweepPoint, sweep_chart
+    from .plan import sweep
+    from .charts import SweepPoint, sweep_chart
     est = plan.estimate
     if not (est and est.fits):
         _text(pdf, "Figure 2 (latency and throughput versus concurrency) is not drawn: the configuration does not "
@@ -278,7 +279,7 @@ def _sweep_figure(pdf, plan: Plan, opts: ReportOptions, probe: ProbeResults | No
 
 
 def _cost_figure(pdf, plan: Plan, compared: list[tuple[str, Estimate]]) -> None:
-    from .report_charts import cost_chart
+    from .charts import cost_chart
     rows = [(label, e.cost.usd_per_million_output_tokens) for label, e in compared if e.fits]
     if not rows:
         _text(pdf, "Figure 3 (cost per million output tokens) is not drawn: no configuration compared here fits.", 9, colour=GREY)
@@ -290,7 +291,7 @@ def _cost_figure(pdf, plan: Plan, compared: list[tuple[str, Estimate]]) -> None:
 
 
 def _probe_section(pdf, plan: Plan, probe: ProbeResults) -> None:
-    from .report import sweep
+    from .plan import sweep
     _heading(pdf, "Predicted versus measured")
     if not (plan.estimate and plan.estimate.fits):
         _text(pdf, "Probe results were given, but the configuration does not fit, so there is no prediction to compare.", 9)
@@ -387,7 +388,7 @@ def _assumptions(pdf, plan: Plan, opts: ReportOptions) -> None:
 
 
 def _share(pdf, plan: Plan, opts: ReportOptions, today: dt.date) -> None:
-    from .report import share_url
+    from .plan import share_url
     _heading(pdf, "Reopen this scenario in the dashboard")
     if plan.subject is None:
         _text(pdf, "No configuration to link to.", 9)

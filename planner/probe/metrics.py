@@ -9,7 +9,7 @@ from collections import Counter
 
 import numpy as np
 
-from .probe_models import LevelResult, RequestResult, Stats
+from .models import LevelResult, RequestResult, Stats
 
 
 def stats(values: list[float], scale: float = 1.0) -> Stats:

@@ -8,7 +8,6 @@ give the same bytes.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 from dataclasses import dataclass, field
@@ -17,11 +16,11 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .estimate import estimate_scenario
-from .recommend import Candidate, recommend
-from .results import Estimate
-from .scenario import Scenario
-from .schemas import ModelSpec
+from planner.core.estimate import estimate_scenario
+from planner.search.recommend import Candidate, recommend
+from planner.core.results import Estimate
+from planner.core.scenario import Scenario
+from planner.core.schemas import ModelSpec
 
 DEFAULT_BASE_URL = "http://localhost:8501"
 HOURS_PER_MONTH = 730.0  # 8,760 h / 12
@@ -48,7 +47,7 @@ class ProbeLevel(_Loose):
 
 
 class ProbeResults(_Loose):
-    """The part of planner.probe's JSON the report reads; other keys are ignored on purpose."""
+    """The part of planner.probe.run's JSON the report reads; other keys are ignored on purpose."""
     levels: list[ProbeLevel] = Field(min_length=1)
     url: str | None = Field(None, max_length=300)
     model: str | None = Field(None, max_length=200)
@@ -73,7 +72,7 @@ class ReportOptions(BaseModel):
 
 
 def load_probe_results(source) -> ProbeResults:
-    """Accept a ProbeResults, a dict, or a path to planner.probe's JSON output."""
+    """Accept a ProbeResults, a dict, or a path to planner.probe.run's JSON output."""
     if isinstance(source, ProbeResults):
         return source
     if isinstance(source, (str, Path)):
@@ -258,7 +257,7 @@ def share_url(s: Scenario, opts: ReportOptions) -> str:
                   kv_dtype=s.kv_dtype, input_len=s.input_len, output_len=s.output_len, concurrency=s.concurrency,
                   ttft_ms_max=opts.ttft_ms_max, tpot_ms_max=opts.tpot_ms_max)
     try:
-        from .share import share_url as dashboard_url  # the dashboard's own encoder (versioned)
+        from planner.share.links import share_url as dashboard_url  # the dashboard's own encoder (versioned)
     except ImportError:
         return f"{opts.base_url}/?" + urlencode({k: _plain(values[k]) for k in SHARE_KEYS if values[k] is not None})
     return dashboard_url(opts.base_url, values)
@@ -278,23 +277,3 @@ def sweep(s: Scenario, extra_levels=()) -> list[tuple[int, Estimate]]:
 
 def nodes(s: Scenario) -> int:
     return math.ceil(s.gpus / max(1, s.gpu_spec.gpus_per_node))
-
-
-def build_report(model, input_len: int = 1024, output_len: int = 256, concurrency: int | str = 1,
-                 ttft_ms_max: float | None = None, tpot_ms_max: float | None = None, gpu: str | None = None,
-                 gpus: int | None = None, engine: str | None = None, weights: str | None = None,
-                 probe_results=None, base_url: str = DEFAULT_BASE_URL, utilization: float = 1.0,
-                 search_gpus: list[str] | None = None, today: dt.date | None = None, **scenario) -> bytes:
-    """The recommendation PDF as bytes. `gpu` pins the configuration; without it planner.recommend chooses
-    (restricted to `engine`, `weights`, `gpus` count and `search_gpus` when given)."""
-    opts = ReportOptions(ttft_ms_max=ttft_ms_max, tpot_ms_max=tpot_ms_max, utilization=utilization,
-                         base_url=base_url, search_gpus=tuple(search_gpus) if search_gpus else None)
-    base = dict(model=model, input_len=input_len, output_len=output_len, concurrency=concurrency, **scenario)
-    base.update({k: v for k, v in dict(gpu=gpu, gpus=gpus, engine=engine, weights=weights).items() if v is not None})
-    probe = load_probe_results(probe_results) if probe_results is not None else None
-    workload = workload_scenario(base)
-    base.update(concurrency=workload.concurrency)
-    plan = make_plan(base, opts)
-    plan.base = base
-    from .report_pdf import render  # the layout, apart from the decision
-    return render(plan, opts, workload, probe, today or dt.date.today())

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .architecture import model_from_config, text_config
-from .precision import FORMATS
-from .quant_import import QuantInfo, quant_info
-from .schemas import ModelSpec
-from .ssm_import import is_ssm_config, spec_from_ssm_config
+from planner.core.architecture import model_from_config, text_config
+from planner.core.precision import FORMATS
+from .quant import QuantInfo, quant_info
+from planner.core.schemas import ModelSpec
+from .ssm import is_ssm_config, spec_from_ssm_config
 
 MAX_CONFIG_BYTES = 4 * 2**20       # real config.json files are < 200 kB; 4 MiB leaves room for odd ones
 MAX_TOTAL_PARAMS = 100e12          # 100 T parameters: anything above is a typo, not a model
@@ -284,56 +284,3 @@ def finish(spec: ModelSpec, raw: dict, family: str, source: str, warnings: list[
                                f"{MAX_TOTAL_PARAMS:.0e} it is not a real model")
     return ImportResult(spec=spec, source=source, family=family, quantization=quant, vision_params=vision,
                         warnings=tuple(dict.fromkeys(warnings)), config=raw, **extra)
-
-
-# -- one entry point for the CLI and the page ------------------------------------------------------------
-MAX_UPLOAD_BYTES = 32 * 2**20  # a GGUF header (vocabulary included) fits in < 16 MiB; configs in < 1 MiB
-
-
-def import_upload(name: str, data: bytes) -> ImportResult:
-    """An uploaded file: a GGUF (whole or its first bytes) or a config.json."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ModelImportError(f"{name} is {len(data) / 1e6:.1f} MB; uploads are capped at {MAX_UPLOAD_BYTES / 2**20:.0f} MiB "
-                               "(for a GGUF, upload its header: head -c 16M model.gguf > header.gguf)")
-    if data[:4] == b"GGUF" or name.lower().endswith(".gguf"):
-        from .gguf_import import import_gguf_bytes
-        return import_gguf_bytes(data, name, file_size=len(data))
-    result = import_config(data)
-    return result.model_copy(update={"source": name})
-
-
-def _import_folder(folder: Path) -> ImportResult:
-    from .safetensors_import import local_checkpoint
-    if not (folder / "config.json").is_file():
-        ggufs = sorted(folder.glob("*.gguf"))
-        if ggufs:
-            from .gguf_import import import_gguf
-            return import_gguf(ggufs[0])
-        raise ModelImportError(f"{folder} has no config.json and no .gguf file")
-    result = import_config(folder / "config.json", model_id=folder.name)
-    sizes = local_checkpoint(folder)
-    if not sizes:
-        return result
-    return ImportResult(**{**dict(result), "weights_bytes_exact": sizes["bytes"], "bytes_by_dtype": sizes["by_dtype"],
-                                     "tensor_count": sizes["count"], "weights_bytes_source": "local safetensors headers",
-                                     "high_precision_modules": sizes["high_precision"]})
-
-
-def import_source(source: str | Path, **hub_kwargs) -> ImportResult:
-    """A local config.json / GGUF / checkpoint folder, or a Hugging Face id (fetched with requests)."""
-    path = Path(source)
-    if path.is_dir():
-        return _import_folder(path)
-    if path.is_file():
-        with open(path, "rb") as f:
-            magic = f.read(4)
-        if magic == b"GGUF" or path.suffix.lower() == ".gguf":
-            from .gguf_import import import_gguf
-            return import_gguf(path)
-        if path.suffix == ".safetensors":
-            raise ModelImportError(f"{path.name} holds weights, not the architecture: import the folder with its config.json")
-        return import_config(path)
-    from .hf_fetch import import_hf, looks_like_repo_id
-    if looks_like_repo_id(str(source)):
-        return import_hf(str(source), **hub_kwargs)
-    raise ModelImportError(f"{source}: no such file, and not a Hugging Face id (owner/name)")

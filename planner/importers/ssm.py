@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from .schemas import TENSOR_CLASSES, LayerGroup, ModelSpec
+from planner.core.schemas import TENSOR_CLASSES, LayerGroup, ModelSpec
 
 SSM_TYPES = ("mamba", "mamba2", "falcon_mamba", "jamba", "nemotron_h", "granitemoehybrid")
 

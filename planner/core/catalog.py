@@ -14,7 +14,7 @@ from pathlib import Path
 from .architecture import model_from_config
 from .schemas import GpuSpec, ModelSpec
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 GENERATIONS = (("ampere", "ampere"), ("hopper", "hopper"), ("blackwell", "blackwell"), ("ada", "ada"),
                ("cdna 3", "cdna3"), ("cdna 4", "cdna4"), ("apple", "apple"), ("rdna", "rdna"), ("zen", "cpu"))

@@ -20,7 +20,7 @@ MAX_TOKENS = 10_000_000
 
 
 class Calibration(BaseModel):
-    """Multipliers fitted by a probe of a real server (planner.calibrate); 1.0 = uncalibrated."""
+    """Multipliers fitted by a probe of a real server (planner.probe.calibrate); 1.0 = uncalibrated."""
     model_config = ConfigDict(frozen=True, extra="forbid")
     decode_time_factor: float = Field(1.0, gt=0.05, le=20)
     prefill_time_factor: float = Field(1.0, gt=0.05, le=20)

@@ -1,0 +1,1 @@
+"""`python -m planner ...`: `main` parses and loads each subcommand's module on demand."""

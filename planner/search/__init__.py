@@ -1,0 +1,1 @@
+"""Search the catalog for a workload: recommend and the sweeps behind the charts."""

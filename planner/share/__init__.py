@@ -1,0 +1,1 @@
+"""Scenario <-> URL query parameters (`links`) and imported models in links (`model_links`)."""
