@@ -70,7 +70,7 @@ def test_hosted_caps_and_limits_for_the_ui(hosted):
                                           output_len=100_000, max_duration_s=86_400))
     assert cfg.concurrency == (1, 16) and cfg.requests == lim.max_requests_per_level
     assert cfg.output_len == lim.max_output_len and cfg.max_duration_s == lim.max_duration_s
-    assert len(notes) == 5  # concurrency, requests, output_len, duration, request timeout
+    assert len(notes) == 6  # concurrency, requests, output_len, duration, request timeout, response bytes
 
 
 def test_local_mode_allows_loopback(monkeypatch):

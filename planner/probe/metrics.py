@@ -1,7 +1,9 @@
 """Per-level statistics of a probe: percentiles, throughput over wall time, goodput, cost.
 
-Definitions in probe_models.DEFINITIONS (shared/DESIGN.md §3). Percentiles are numpy's linear
-interpolation, as vLLM's benchmark_serving.py and GuideLLM report them.
+Definitions in planner.probe.models.DEFINITIONS (shared/DESIGN.md §3). Percentiles are numpy.percentile's
+default linear interpolation (Hyndman-Fan type 7), as vLLM's benchmark_serving.py computes them. ITL
+statistics pool every gap of every request (vLLM does too; GuideLLM takes them over per-request means).
+Per-user tokens/s is 1 / mean TPOT, the planner's definition, not the mean of per-request 1 / TPOT.
 """
 from __future__ import annotations
 
@@ -55,7 +57,14 @@ def level(concurrency: int, results: list[RequestResult], wall_time_s: float, tt
         itl_ms=stats([g for r in done for g in r.itl_s], 1e3), e2e_latency_s=stats([r.e2e_s for r in done]),
         output_tokens=out, input_tokens=sum(r.input_tokens or 0 for r in done),
         output_tokens_per_s=tps,
-        output_tokens_per_s_per_user=float(np.mean([1 / t for t in tpots if t > 0])) if tpots else None,
+        output_tokens_per_s_per_user=1 / float(np.mean(tpots)) if tpots and np.mean(tpots) > 0 else None,
         request_throughput_per_s=rate(len(done)), token_count_source=_source(done),
         goodput_per_s=rate(sum(_meets(r, ttft_ms_target, tpot_ms_target) for r in done)),
-        wall_time_s=wall_time_s, usd_per_million_output_tokens=usd_per_million(tps, usd_per_gpu_hour, gpus))
+        wall_time_s=wall_time_s, usd_per_million_output_tokens=usd_per_million(tps, usd_per_gpu_hour, gpus),
+        cached_input_tokens=_cached(done))
+
+
+def _cached(done: list[RequestResult]) -> int | None:
+    """Prompt tokens served from the server's cache, when any request's usage said."""
+    told = [r.cached_input_tokens for r in done if r.cached_input_tokens is not None]
+    return sum(told) if told else None

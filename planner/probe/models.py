@@ -2,30 +2,34 @@
 
 Everything saved or shown goes through these models; the API key is a SecretStr excluded from every
 dump (issue #4: never in saved results, URLs or logs). Metric definitions follow shared/DESIGN.md §3.
+Percentiles are numpy.percentile's default (linear interpolation between closest ranks, Hyndman-Fan
+type 7), the method of vLLM's benchmarks/benchmark_serving.py; other tools (GuideLLM) compute theirs
+their own way, so compare the p99 of small samples with care.
 """
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-# query parameters that carry a secret (api_key=, key=, token=, access_token=, sig=, password= ...)
-_SECRET_PARAM = re.compile(r"(?:^|&)[^=&]*(?:key|token|secret|password|passwd|sig|auth)[^=&]*=", re.IGNORECASE)
+from planner.core.net import check_endpoint_url
 
 DEFINITIONS = {
-    "ttft_ms": "time to first token: request sent -> first non-empty streamed token (ms)",
+    "ttft_ms": "time to first token: request written (connection open) -> first non-empty streamed token (ms)",
     "tpot_ms": "time per output token: (e2e - TTFT) / (output tokens - 1), per request (ms)",
-    "itl_ms": "inter-token latency: gaps between consecutive streamed content chunks (ms)",
-    "e2e_latency_s": "end-to-end latency: request sent -> end of stream (s)",
+    "itl_ms": "inter-token latency: gaps between consecutive streamed content chunks, statistics over every gap "
+              "of every request pooled (GuideLLM reports them over per-request means instead) (ms)",
+    "e2e_latency_s": "end-to-end latency: request written -> end of stream (s)",
     "output_tokens_per_s": "all output tokens of the level / wall time of the level",
-    "output_tokens_per_s_per_user": "mean over requests of (output tokens - 1) / (e2e - TTFT) = 1 / TPOT",
+    "output_tokens_per_s_per_user": "1 / mean TPOT of the level, as the planner predicts it",
+    "cached_input_tokens": "prompt tokens the server served from its prompt cache "
+                           "(usage.prompt_tokens_details.cached_tokens)",
     "request_throughput_per_s": "completed requests / wall time of the level",
     "goodput_per_s": "completed requests meeting the TTFT and TPOT targets / wall time",
     "token_count_source": "usage = the server's usage block; chunks = counted streamed content chunks",
 }
 ErrorKind = Literal["timeout", "connect", "http_4xx", "http_5xx", "rate_limited", "redirect", "malformed",
-                    "truncated", "empty", "refused_by_policy", "stopped", "other"]
+                    "truncated", "empty", "too_large", "refused_by_policy", "stopped", "other"]
 
 
 class ProbeConfig(BaseModel):
@@ -40,9 +44,10 @@ class ProbeConfig(BaseModel):
     input_len: int = Field(128, ge=1, le=200_000)
     output_len: int = Field(64, ge=1, le=100_000)
     connect_timeout_s: float = Field(5.0, gt=0, le=120)
-    read_timeout_s: float = Field(30.0, gt=0, le=3600, description="longest silence inside a stream")
-    request_timeout_s: float = Field(300.0, gt=0, le=7200, description="longest whole request")
-    max_duration_s: float = Field(1800.0, gt=0, le=86_400, description="whole run; later requests are skipped")
+    read_timeout_s: float = Field(30.0, gt=0, le=3600, description="longest silence inside a response")
+    request_timeout_s: float = Field(300.0, gt=0, le=7200, description="longest whole request, connect to last byte")
+    max_duration_s: float = Field(1800.0, gt=0, le=86_400, description="whole run; open requests end, later ones are skipped")
+    max_response_bytes: int = Field(16 * 2**20, ge=1024, le=2**30, description="cap on one response, framing included")
     warmup: bool = True
     ttft_ms_target: float | None = Field(None, gt=0)
     tpot_ms_target: float | None = Field(None, gt=0)
@@ -63,15 +68,7 @@ class ProbeConfig(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str):
-        v = v.strip().rstrip("/")
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("url must start with http:// or https://")
-        if "@" in v.split("://", 1)[1].split("/", 1)[0]:
-            raise ValueError("url must not carry credentials; give the key as an API key")
-        if _SECRET_PARAM.search(v.partition("?")[2]):
-            raise ValueError("url must not carry a key or token in its query string (it would be saved with the "
-                             "results and shown in links); give it as the API key")
-        return v.removesuffix("/v1")
+        return check_endpoint_url(v).removesuffix("/v1")
 
 
 class RequestResult(BaseModel):
@@ -86,6 +83,7 @@ class RequestResult(BaseModel):
     itl_s: list[float] = Field(default_factory=list)
     output_tokens: int = 0
     input_tokens: int | None = None
+    cached_input_tokens: int | None = None
     token_count_source: Literal["usage", "chunks"] = "chunks"
     retry_after_s: float | None = None
 
@@ -124,6 +122,7 @@ class LevelResult(BaseModel):
     goodput_per_s: float | None = None
     wall_time_s: float = 0.0
     usd_per_million_output_tokens: float | None = None
+    cached_input_tokens: int | None = None     # None: the server did not say
 
 
 class ProbeResult(BaseModel):
@@ -136,6 +135,8 @@ class ProbeResult(BaseModel):
     measured_input_tokens: int | None = None
     warmup_input_tokens: int | None = None     # the warm-up request's usage, so server counters can be reconciled
     warmup_output_tokens: int | None = None
+    seed: int | None = None                    # of this run's prompts: fresh each run, so no cache holds them
+    server_cached_prompt_tokens: float | None = None  # /metrics counter delta over the run, when exposed
     levels: list[LevelResult]
     notes: list[str] = Field(default_factory=list)
     definitions: dict[str, str] = Field(default_factory=lambda: dict(DEFINITIONS))

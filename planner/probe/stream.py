@@ -1,24 +1,32 @@
-"""One streamed OpenAI-compatible request, timed and classified; never raises for a bad server.
+"""One streamed OpenAI-compatible request: its target, body, SSE chunks, timings and the key scrubber.
 
-SSE framing per the WHATWG EventSource spec (`data:` lines, `:` comments, blank-line separators);
-chunk shapes per OpenAI's chat.completion.chunk / text_completion objects, validated with pydantic.
-Faults (timeouts, HTTP errors, 429 + Retry-After, malformed lines, cut or stalled streams, empty
-bodies, refused connections) become a RequestResult with an error kind (issue #4).
+SSE framing per the WHATWG EventSource spec; chunk shapes per OpenAI's chat.completion.chunk /
+text_completion, validated with pydantic. Reads are time-stamped by client.py as they come off the socket
+and handed here with their stamp. Caps on lines, responses, chunks and /v1/models bound what a hostile
+server can make the probe hold. Every text that can carry server output is scrubbed of the API key
+before it is cut (issue #11).
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-import requests
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .models import RequestResult
 
 SSE_FIELDS = (b"data:", b"event:", b"id:", b"retry:")
 ERROR_TEXT_CHARS = 200
+ERROR_BODY_BYTES = 4096          # read of a non-200 body, scrubbed, then cut to ERROR_TEXT_CHARS
+MAX_LINE_BYTES = 64 * 1024       # an SSE chunk line is < 2 KiB in vLLM, SGLang, llama.cpp
+MAX_RESPONSE_BYTES = 16 * 2**20  # one streamed response, framing included
+MAX_MODELS_BYTES = 2**20         # /v1/models
+MAX_MODEL_NAME_CHARS = 256
+MAX_CHUNKS_PER_TOKEN = 4         # content chunks beyond 4 x max_tokens (+16) are not a real stream
+WATCH_S = 0.1                    # watchdog period: Stop and deadlines take effect within this
+MIN_PARTIAL_KEY = 4              # a cut key's start or end this long is masked too
 
 
 class _Loose(BaseModel):
@@ -36,9 +44,14 @@ class Choice(_Loose):
     finish_reason: str | None = None
 
 
+class PromptDetails(_Loose):
+    cached_tokens: int | None = None      # OpenAI, vLLM, llama.cpp: prompt tokens served from the cache
+
+
 class Usage(_Loose):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    prompt_tokens_details: PromptDetails | None = None
 
 
 class Chunk(_Loose):
@@ -49,6 +62,22 @@ class Chunk(_Loose):
 
 class ModelList(_Loose):
     data: list[dict]
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """text without the secret, also where a read or a cut split it (its start at the end, its end at the start)."""
+    if not secret:
+        return text
+    text = text.replace(secret, "***")
+    for n in range(min(len(secret) - 1, len(text)), MIN_PARTIAL_KEY - 1, -1):
+        if text.endswith(secret[:n]):
+            text = text[:-n] + "***"
+            break
+    for n in range(min(len(secret) - 1, len(text)), MIN_PARTIAL_KEY - 1, -1):
+        if text.startswith(secret[-n:]):
+            text = "***" + text[n:]
+            break
+    return text
 
 
 @dataclass
@@ -64,18 +93,32 @@ class Target:
     extras: bool = True                   # ignore_eos / min_tokens accepted by the server
     deadline: float = float("inf")        # perf_counter time at which the whole run must end
     stop: threading.Event = field(default_factory=threading.Event)
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    addresses: list[str] = field(default_factory=list)   # resolved (and in hosted mode checked) once per run
+    active: set = field(default_factory=set)             # open exchanges, scanned by the watchdog
 
     def __repr__(self) -> str:            # keep the key out of logs and tracebacks
         return f"Target(base_url={self.base_url!r}, api={self.api!r}, model={self.model!r})"
 
-    def headers(self) -> dict[str, str]:
-        h = {"Content-Type": "application/json", "Accept": "text/event-stream"}
-        if self.api_key:
-            h["Authorization"] = f"Bearer {self.api_key}"
-        return h
-
     def scrub(self, text: str) -> str:
-        return text.replace(self.api_key, "***") if self.api_key else text
+        return scrub(text, self.api_key)
+
+    def fail(self, kind: str, text: str, **extra) -> RequestResult:
+        """An error result whose text is scrubbed first, then cut."""
+        return RequestResult(ok=False, error_kind=kind, error=self.scrub(text)[:ERROR_TEXT_CHARS], **extra)
+
+    def request(self, method: str, path: str, body: bytes = b"") -> bytes:
+        """The raw HTTP/1.1 request; the key goes only into the Authorization header."""
+        u = urlsplit(self.base_url)
+        target = (u.path.rstrip("/") + path) + (f"?{u.query}" if u.query else "")
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {u.netloc}", "User-Agent: llm-planner-probe",
+                 "Accept: text/event-stream" if method == "POST" else "Accept: application/json",
+                 "Accept-Encoding: identity", "Connection: keep-alive"]
+        if method == "POST":
+            lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        if self.api_key:
+            lines.append(f"Authorization: Bearer {self.api_key}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 def payload(t: Target, prompt: str, output_len: int) -> dict:
@@ -92,65 +135,32 @@ def payload(t: Target, prompt: str, output_len: int) -> dict:
 
 
 def endpoint(t: Target) -> str:
-    return f"{t.base_url}/v1/chat/completions" if t.api == "chat" else f"{t.base_url}/v1/completions"
-
-
-def _lines(resp: requests.Response):
-    """Yield raw lines as they arrive; read1 returns what the socket has instead of filling a buffer."""
-    buf = b""
-    while True:
-        data = resp.raw.read1(65536)
-        if not data:
-            break
-        buf += data
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
-            yield line.rstrip(b"\r")
-    if buf:
-        yield buf.rstrip(b"\r")
-
-
-def _retry_after(resp: requests.Response) -> float | None:
-    try:
-        return max(0.0, float(resp.headers.get("Retry-After", "")))
-    except ValueError:
-        return None
-
-
-def _http_error(resp: requests.Response, t: Target) -> RequestResult:
-    code = resp.status_code
-    kind = ("rate_limited" if code == 429 else "redirect" if 300 <= code < 400
-            else "http_4xx" if code < 500 else "http_5xx")
-    try:
-        text = resp.raw.read(ERROR_TEXT_CHARS, decode_content=True).decode("utf-8", "replace")
-    except Exception:  # the body of an error is a courtesy; any failure to read it is not a new error
-        text = ""
-    return RequestResult(ok=False, error_kind=kind, error=t.scrub(f"HTTP {code}: {text}".strip()),
-                         retry_after_s=_retry_after(resp) if code == 429 else None)
+    return "/v1/chat/completions" if t.api == "chat" else "/v1/completions"
 
 
 class _Stream:
     """Accumulates one stream's timings and counts while lines arrive."""
 
-    def __init__(self, t0: float):
+    def __init__(self, t0: float, max_chunks: int = 1 << 30):
         self.t0, self.first, self.last = t0, None, None
         self.gaps: list[float] = []
         self.chunks = 0
+        self.max_chunks = max_chunks
         self.usage: Usage | None = None
         self.done = self.finished = False
 
-    def on_data(self, data: bytes) -> str | None:
-        """Handle one `data:` payload; returns an error text when it is not a valid chunk."""
+    def on_data(self, data: bytes, now: float | None = None) -> str | None:
+        """Handle one `data:` payload received at `now`; returns an error text when it is not a valid chunk."""
         if data.strip() == b"[DONE]":
             self.done = True
             return None
         try:
-            chunk = Chunk.model_validate(json.loads(data))
-        except (ValueError, ValidationError) as exc:
-            return f"malformed SSE data: {str(exc).splitlines()[0][:ERROR_TEXT_CHARS]}"
+            chunk = Chunk.model_validate_json(data)
+        except ValidationError as exc:
+            return f"malformed SSE data: {str(exc).splitlines()[-1].strip()}"
         if chunk.error is not None:
-            return f"server error in stream: {str(chunk.error)[:ERROR_TEXT_CHARS]}"
-        now = time.perf_counter()
+            return f"server error in stream: {chunk.error}"
+        now = time.perf_counter() if now is None else now
         if chunk.usage is not None:
             self.usage = chunk.usage
         for c in chunk.choices:
@@ -163,27 +173,9 @@ class _Stream:
                 else:
                     self.gaps.append(now - self.last)
                 self.last = now
+        if self.chunks > self.max_chunks:
+            return f"malformed: more than {self.max_chunks} content chunks for the tokens asked"
         return None
-
-
-def _consume(resp: requests.Response, t: Target, t0: float) -> RequestResult:
-    s = _Stream(t0)
-    deadline = min(t0 + t.request_timeout_s, t.deadline)
-    for line in _lines(resp):
-        if t.stop.is_set():
-            return RequestResult(ok=False, error_kind="stopped", error="stopped by the user")
-        if time.perf_counter() > deadline:
-            return RequestResult(ok=False, error_kind="timeout", error="request exceeded its time or the run's duration limit")
-        if not line or line.startswith(b":"):
-            continue
-        if not line.startswith(SSE_FIELDS):
-            return RequestResult(ok=False, error_kind="malformed", error=f"not an SSE line: {line[:80]!r}")
-        if line.startswith(b"data:") and (err := s.on_data(line[5:])):
-            kind = "malformed" if err.startswith("malformed") else "http_5xx"
-            return RequestResult(ok=False, error_kind=kind, error=t.scrub(err))
-        if s.done:
-            break
-    return _finish(s, time.perf_counter())
 
 
 def _finish(s: _Stream, end: float) -> RequestResult:
@@ -195,42 +187,10 @@ def _finish(s: _Stream, end: float) -> RequestResult:
         return RequestResult(ok=False, error_kind="empty", error="the stream carried no tokens")
     usage = s.usage
     from_usage = usage is not None and usage.completion_tokens is not None
+    details = usage.prompt_tokens_details if usage else None
     return RequestResult(
         ok=True, ttft_s=s.first - s.t0, e2e_s=end - s.t0, itl_s=s.gaps,
         output_tokens=usage.completion_tokens if from_usage else s.chunks,
         input_tokens=usage.prompt_tokens if usage else None,
+        cached_input_tokens=details.cached_tokens if details else None,
         token_count_source="usage" if from_usage else "chunks")
-
-
-def _classify(exc: Exception) -> str:
-    if isinstance(exc, (requests.Timeout, TimeoutError)) or "timed out" in str(exc).lower():
-        return "timeout"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in repr(exc):
-        return "truncated"
-    if isinstance(exc, requests.ConnectionError):
-        return "connect"
-    return "other"
-
-
-def send(session: requests.Session, t: Target, prompt: str, output_len: int) -> RequestResult:
-    """Stream one request; every failure is returned as an error kind, never raised."""
-    t0 = time.perf_counter()
-    try:
-        with session.post(endpoint(t), json=payload(t, prompt, output_len), headers=t.headers(), stream=True,
-                          timeout=(t.connect_timeout_s, t.read_timeout_s), allow_redirects=False) as resp:
-            if resp.status_code != 200:
-                return _http_error(resp, t)
-            return _consume(resp, t, t0)
-    except Exception as exc:  # a misbehaving server must cost one request, not the run (issue #4)
-        from planner.core.net import PolicyError
-        if isinstance(exc, PolicyError):
-            return RequestResult(ok=False, error_kind="refused_by_policy", error=str(exc))
-        return RequestResult(ok=False, error_kind=_classify(exc), error=t.scrub(f"{type(exc).__name__}: {exc}")[:300])
-
-
-def list_models(session: requests.Session, t: Target) -> list[str]:
-    """Ids served at /v1/models (raises requests/pydantic errors; the caller reports them)."""
-    resp = session.get(f"{t.base_url}/v1/models", headers=t.headers(), allow_redirects=False,
-                       timeout=(t.connect_timeout_s, t.read_timeout_s))
-    resp.raise_for_status()
-    return [str(m.get("id")) for m in ModelList.model_validate(resp.json()).data if m.get("id")]
