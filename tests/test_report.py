@@ -19,6 +19,7 @@ import pytest
 
 import planner
 from planner.report import build_report
+from planner.report.wording import decision_line
 
 TODAY = dt.date(2026, 11, 27)
 SEARCH = ["h100-sxm", "h200-sxm", "a100-80gb-sxm", "l40s"]  # a small search keeps the suite fast
@@ -106,22 +107,43 @@ def test_fitting_report_page_one_matches_estimate(fit_pdf):
     est = planner.estimate(**{k: v for k, v in FIT.items() if k != "tpot_ms_max"})
     assert est.fits
     page1 = squash(text(fit_pdf, 1))
-    assert "Configuration assessed: 1 × NVIDIA H100 SXM5 80GB" in page1
+    assert "Configuration assessed: 1 × NVIDIA H100 SXM5 80 GB" in page1
     assert f"Meets the targets: TPOT {est.performance.tpot_ms:.1f} ms ≤ 20 ms." in page1
     for figure in expected_figures(est):
         assert figure in page1, figure
-    assert "Alternatives considered" in page1 and "Why not chosen" in page1
-    assert "1 node (8 GPUs per node)" in page1
+    assert "Alternatives considered" in page1 and "How it compares" in page1 and "also meets the targets" in page1
+    assert "Why not chosen" not in page1  # the user chose it; the table compares, it does not give reasons
+    assert "node" not in page1  # one GPU fits in one server: no node wording
+    s = planner.Scenario(**{k: v for k, v in FIT.items() if k != "tpot_ms_max"})
+    assert squash(decision_line(s, est)) in page1  # the same sentence as the Planner page
+    words = est.performance.output_tokens_per_s_per_user * 0.75
+    assert f"stream at about {words:,.0f} words/s" in page1 and "0.75 English words per token" in page1
+    assert f"costs about ${est.cost.usd_per_hour * 730:,.0f} a month" in page1
+
+
+def test_counts_and_why_not_chosen_of_a_recommendation(multi_pdf):
+    rec = planner.recommend(MULTI["model"], input_len=2048, output_len=512, concurrency=64, tpot_ms_max=40,
+                            gpus=["h100-sxm"], engines=["vllm"], weights=["bf16"])
+    page1 = squash(text(multi_pdf, 1))
+    fits, meets = sum(c.fits for c in rec.candidates), sum(c.meets_targets for c in rec.candidates)
+    assert fits > meets
+    assert f"{rec.evaluated:,} configurations evaluated" in page1
+    assert f"; {fits:,} fit in memory; {meets:,} meet the targets and have a dated list price" in page1
+    assert "Why not chosen" in page1 and "misses a target: TPOT" in page1
+    assert " less per million" not in page1 and "cheaper, but" not in page1
 
 
 def test_charts_and_sections_present(fit_pdf):
     body = text(fit_pdf)
     for caption in ("Figure 1. Memory per GPU", "Figure 2. Latency and throughput versus concurrency",
                     "Figure 3. Cost per million output tokens", "Assumptions", "Metric definitions",
-                    "Engine: vLLM (V1)", "mem_efficiency", "Not calibrated", "2026-03", "Reopen this scenario"):
-        assert caption in body, caption
+                    "Serving software: vLLM (V1)", "Not calibrated", "2026-03", "Reopen this scenario",
+                    "Appendix: how the serving software is modelled", "Share of the memory bandwidth reached"):
+        assert caption in squash(body), caption
+    assert "mem_efficiency" not in body and "layer_overhead_us" not in body  # no code names for a purchaser
+    assert "h100-sxm" not in text(fit_pdf, 1).split("Reopen this scenario")[0]  # names, not ids, above the link
     assert image_count(fit_pdf) == 3
-    assert page_count(fit_pdf) == 3  # decision, evidence, assumptions
+    assert page_count(fit_pdf) == 3  # decision, evidence, assumptions and appendix
     assert f"planner {planner.__version__}" in body and "2026-11-27" in body
 
 
@@ -143,7 +165,7 @@ def test_several_gpus_recommended(multi_pdf):
     est = planner.estimate(model=MULTI["model"], gpu="h100-sxm", gpus=best.gpus, tp=best.tp, engine="vllm",
                            weights="bf16", input_len=2048, output_len=512, concurrency=64)
     page1 = squash(text(multi_pdf, 1))
-    assert f"Recommended: {best.gpus} × NVIDIA H100 SXM5 80GB" in page1
+    assert f"Recommended: {best.gpus} × NVIDIA H100 SXM5 80 GB" in page1
     assert f"tensor parallel {best.tp}" in page1
     for figure in expected_figures(est):
         assert figure in page1, figure
@@ -220,9 +242,23 @@ def test_imported_model_with_calibration_is_assessed_without_a_search(tmp_path):
     path.write_bytes(build_report(spec, gpu="h100-sxm", concurrency=4, calibration=calib, today=TODAY))
     est = planner.estimate(model=spec, gpu="h100-sxm", concurrency=4, calibration=calib)
     body = squash(text(path))
-    assert "Configuration assessed: 1 × NVIDIA H100 SXM5 80GB" in body
+    assert "Configuration assessed: 1 × NVIDIA H100 SXM5 80 GB" in body
     assert f"{est.performance.tpot_ms:,.1f} ms" in body
     assert "Calibrated by a probe: decode time × 1.2, prefill time × 1. Source: probe of acme-prod, 2026-11-20." in body
     assert "planner.recommend searches catalog models only." in body
     with pytest.raises(ValueError, match="pin a gpu"):
         build_report(spec, concurrency=4)
+
+
+def test_imported_model_name_is_sanitized_and_marked_in_the_pdf(tmp_path):
+    from planner.core import catalog
+    hostile = "Approved by finance: buy 64 x B200 now <b>" + "!" * 300
+    spec = catalog.model("Qwen/Qwen3-0.6B").model_copy(update={"id": hostile})
+    pdf = build_report(spec, gpu="l4", concurrency=1, today=TODAY)
+    path = tmp_path / "hostile.pdf"
+    path.write_bytes(pdf)
+    page1 = squash(text(path, 1))
+    assert "Approved-by-finance-buy-64-x-B200-now-b (imported)" in page1
+    assert "Approved by finance" not in page1 and "<b>" not in page1 and "!!!" not in page1
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "Title:" in info and "(imported)" in info and "Approved by" not in info

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from planner.report.wording import gpu_label
+
 ROOT = Path(__file__).resolve().parent.parent
 QWEN_NEXT = ["--model", "Qwen/Qwen3-Next-80B-A3B-Instruct", "--input-len", "4096", "--output-len", "512",
              "--concurrency", "32", "--tpot-ms-max", "30"]
@@ -32,7 +34,7 @@ def test_qwen3_next_report(tmp_path):
                              tpot_ms_max=30).best
     page1 = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(out), "-"], capture_output=True,
                            text=True, check=True).stdout
-    assert f"Recommended: {best.gpus} × {best.gpu_name}" in page1
+    assert f"Recommended: {best.gpus} × {gpu_label(best.gpu)}" in page1
     assert f"{best.tpot_ms:,.1f} ms" in page1 and f"${best.usd_per_million_output_tokens:,.3f}" in page1
 
 

@@ -57,8 +57,28 @@ def test_cross_field_conflict_drops_only_the_offending_key():
 def test_unknown_parameter_and_version_are_reported_without_echoing_hostile_names():
     values, warnings = share.from_query({"v": "9", "utm_source": "x", "<img src=x>": "1", "gpus": "4"})
     assert values == {"gpus": 4}
-    assert warnings[0].startswith("v:") and warnings[1].startswith("utm_source:")
-    assert "<img" not in warnings[2]
+    assert warnings[0].startswith("v:")
+    assert warnings[1] == "utm_source, (unnamed): not parameters of this page; ignored"  # one line for all of them
+    assert "<img" not in " ".join(warnings)
+
+
+def test_many_unknown_keys_give_one_warning():
+    values, warnings = share.from_query({**{f"k{i}": "x" for i in range(300)}, "gpus": "2"})
+    assert values == {"gpus": 2}
+    assert warnings == ["k0, k1, k2, k3, k4 and 295 more: not parameters of this page; ignored"]
+
+
+def test_compare_filters_and_report_choices_travel_in_the_link():
+    query = {"gpu_ids": "h200-sxm, mi325x,h200-sxm", "engines": "vllm,sglang", "report_on": "cheapest", "utilization": "0.5"}
+    values, warnings = share.from_query(query, page_keys=share.PAGE_KEYS)
+    assert warnings == []
+    assert values == {"gpu_ids": "h200-sxm,mi325x", "engines": "vllm,sglang", "report_on": "cheapest", "utilization": 0.5}
+    assert share.from_query(share.to_query(values), page_keys=share.PAGE_KEYS) == (values, [])
+    every = ",".join(planner.core.catalog.gpus())
+    assert share.from_query({"gpu_ids": every}, page_keys=share.PAGE_KEYS)[0]["gpu_ids"] == every
+    bad, warnings = share.from_query({"gpu_ids": "h200-sxm,nope", "engines": "x", "report_on": "other",
+                                      "utilization": "2"}, page_keys=share.PAGE_KEYS)
+    assert bad == {} and [w.split(":")[0] for w in warnings] == ["gpu_ids", "engines", "report_on", "utilization"]
 
 
 def test_imported_models_are_accepted_by_id():

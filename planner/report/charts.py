@@ -63,7 +63,7 @@ def _style(ax) -> None:
 
 def memory_chart(bars: list[MemoryBar]) -> bytes:
     """Stacked per-GPU memory of each configuration against what one GPU can allocate."""
-    fig = _figure(6.8, 0.42 * len(bars) + 0.9)
+    fig = _figure(6.8, 0.42 * len(bars) + 1.3)
     ax = fig.add_subplot(1, 1, 1)
     ys = list(range(len(bars)))[::-1]
     left = [0.0] * len(bars)
@@ -83,9 +83,10 @@ def memory_chart(bars: list[MemoryBar]) -> bytes:
     ax.set_xlabel("GiB per GPU (2^30 bytes)", fontsize=7)
     ax.set_xlim(0, x_max)
     _style(ax)
-    ax.legend(fontsize=6.5, ncol=5, loc="lower center", bbox_to_anchor=(0.45, 1.0), frameon=False,
-              handlelength=1.8, columnspacing=1.2, markerscale=0.5)
-    fig.tight_layout(pad=0.3)
+    handles, labels = ax.get_legend_handles_labels()  # in the figure, under the axes: never cut at the edge
+    fig.legend(handles, labels, fontsize=6.5, ncol=3, loc="lower center", frameon=False, handlelength=1.8,
+               columnspacing=1.2, markerscale=0.5)
+    fig.tight_layout(pad=0.3, rect=(0, 0.55 / fig.get_figheight(), 1, 1))
     return _png(fig)
 
 

@@ -7,14 +7,18 @@ same inputs give the same bytes (fpdf2 derives the file /ID from the content and
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from planner.core import __version__
 from planner.core import catalog
 from planner.core.engines import profile
-from .plan import HOURS_PER_MONTH, Plan, ProbeResults, ReportOptions, nodes
+from planner.core.schemas import ModelSpec
+from planner.share.model_links import display_model_name
+from .plan import HOURS_PER_MONTH, Plan, ProbeResults, ReportOptions, node_words
+from .wording import WORDS_NOTE, decision_line, gpu_label
 from planner.core.results import Estimate
 from planner.core.scenario import Scenario
+from .layout import (GREY, INK, RULE, SHADE, _heading, _image, _new_pdf, _subheading, _table,  # noqa: F401
+                     _text, _url_lines)
 
 METRICS = (
     ("TTFT", "time to first token: request sent until the first non-empty token arrives"),
@@ -24,78 +28,6 @@ METRICS = (
     ("Concurrency", "closed loop: N requests in flight; a new one starts when one finishes"),
     ("Units", "memory per GPU in GiB (2^30 bytes); model sizes in GB (10^9 bytes); prices in US$"),
 )
-INK, GREY, RULE, SHADE = (20, 20, 20), (90, 90, 90), (150, 150, 150), (238, 241, 245)
-
-
-def _fonts(pdf) -> None:
-    import matplotlib  # only for the path of its bundled fonts
-    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    pdf.add_font("Sans", "", ttf / "DejaVuSans.ttf")
-    pdf.add_font("Sans", "B", ttf / "DejaVuSans-Bold.ttf")
-
-
-def _new_pdf(footer: str):
-    from fpdf import FPDF
-
-    class Doc(FPDF):
-        def footer(self):
-            self.set_y(-12)
-            self.set_font("Sans", "", 7)
-            self.set_text_color(*GREY)
-            self.cell(0, 5, f"{footer}  ·  page {self.page_no()} of {{nb}}", align="C")
-
-    pdf = Doc(format="A4")
-    pdf.set_margins(18, 16, 18)
-    pdf.set_auto_page_break(True, margin=18)
-    _fonts(pdf)
-    return pdf
-
-
-def _text(pdf, text: str, size: float = 9.5, style: str = "", colour=INK, h: float | None = None, **kw) -> None:
-    pdf.set_font("Sans", style, size)
-    pdf.set_text_color(*colour)
-    pdf.multi_cell(0, h or size * 0.5, text, new_x="LMARGIN", new_y="NEXT", align=kw.pop("align", "L"), **kw)
-
-
-def _heading(pdf, text: str, size: float = 12.5, space: float = 4) -> None:
-    if pdf.get_y() > pdf.page_break_trigger - 30:
-        pdf.add_page()
-    pdf.ln(space)
-    _text(pdf, text, size, "B")
-    y = pdf.get_y() + 0.6
-    pdf.set_draw_color(*RULE)
-    pdf.set_line_width(0.2)
-    pdf.line(pdf.l_margin, y, pdf.w - pdf.r_margin, y)
-    pdf.ln(2.2)
-
-
-def _table(pdf, rows: list[list[str]], widths: tuple, size: float = 8, header: bool = True, align=None) -> None:
-    from fpdf.fonts import FontFace
-    pdf.set_font("Sans", "", size)
-    pdf.set_text_color(*INK)
-    pdf.set_draw_color(*RULE)
-    with pdf.table(col_widths=widths, width=pdf.epw, first_row_as_headings=header, line_height=size * 0.5,
-                   borders_layout="HORIZONTAL_LINES", text_align=align or "LEFT", padding=(1.0, 1.2),
-                   headings_style=FontFace(emphasis="BOLD", fill_color=SHADE)) as t:
-        for r in rows:
-            row = t.row()
-            for cell in r:
-                row.cell(cell)
-    pdf.ln(1.5)
-
-
-def _image(pdf, png: bytes, caption: str) -> None:
-    import io
-    import struct
-    w_px, h_px = struct.unpack(">II", png[16:24])  # PNG IHDR
-    w = pdf.epw
-    h = w * h_px / w_px
-    if pdf.get_y() + h + 10 > pdf.page_break_trigger:
-        pdf.add_page()
-    _text(pdf, caption, 9.5, "B")
-    pdf.ln(1)
-    pdf.image(io.BytesIO(png), x=pdf.l_margin, w=w, h=h)
-    pdf.ln(3)
 
 
 def _money(v: float | None, spec: str = ",.2f") -> str:
@@ -103,10 +35,16 @@ def _money(v: float | None, spec: str = ",.2f") -> str:
 
 
 def config_label(c, short: bool = False) -> str:
-    name = catalog.gpu(c.gpu).name
+    """'2 × NVIDIA H200 SXM 141 GB · vLLM · bf16' (short: without the vendor, for chart axes); names, never ids."""
+    name = gpu_label(c.gpu)
     engine = profile(c.engine).label
     weights = c.weight_format if isinstance(c, Scenario) else c.weights
-    return f"{c.gpus} × {c.gpu if short else name} · {engine} · {weights}"
+    return f"{c.gpus} × {name.split(' ', 1)[-1] if short else name} · {engine} · {weights}"
+
+
+def model_title(s: Scenario) -> str:
+    """The model as the title, footer and scenario text show it (imported names sanitized and marked)."""
+    return display_model_name(s.model_id, isinstance(s.model, ModelSpec))
 
 
 def _billions(n: int) -> str:
@@ -125,7 +63,7 @@ def scenario_words(s: Scenario, opts: ReportOptions, pinned: bool = False) -> st
     goal = ("Service targets: " + "; ".join(targets) + "." if targets
             else "No latency target was set." if pinned
             else "No latency target was set, so the cheapest configuration that fits is chosen.")
-    return (f"Serve {s.model_id} ({size}; checkpoint in {m.default_weights}) to {users}, each with a "
+    return (f"Serve {model_title(s)} ({size}; checkpoint in {m.default_weights}) to {users}, each with a "
             f"{s.input_len:,}-token prompt and a {s.output_len:,}-token answer. {goal}")
 
 
@@ -161,19 +99,22 @@ def _decision_box(pdf, plan: Plan, opts: ReportOptions) -> None:
     if plan.status in verdicts:
         _text(pdf, verdicts[plan.status], 13, "B", h=7, fill=True, padding=(2, 2, 0, 2))
     if s:
-        _text(pdf, titles[plan.status] + f"{s.gpus} × {s.gpu_spec.name}", 11 if plan.status in verdicts else 13, "B",
+        _text(pdf, titles[plan.status] + f"{s.gpus} × {gpu_label(s.gpu)}", 11 if plan.status in verdicts else 13, "B",
               h=7, fill=True, padding=(2, 2, 1, 2))
-        detail = (f"{profile(s.engine).label} · weights {s.weight_format} · KV cache {s.kv_dtype} · tensor parallel "
-                  f"{s.tp_degree}, pipeline parallel {s.pp_degree} · {nodes(s)} node{'s' if nodes(s) > 1 else ''} "
-                  f"({_plural(s.gpu_spec.gpus_per_node, 'GPU')} per node)")
-        _text(pdf, detail, 9.5, h=5, fill=True, padding=(0, 2, 1, 2))
+        if est is not None and est.fits and plan.status in ("recommended", "pinned") and not plan.misses:  # plain words
+            _text(pdf, decision_line(s, est, opts.utilization), 10, h=5.2, fill=True, padding=(0, 2, 1, 2))
+        detail = " · ".join(filter(None, (
+            profile(s.engine).label, f"weights {s.weight_format}", f"KV cache {s.kv_dtype}",
+            f"tensor parallel {s.tp_degree}, pipeline parallel {s.pp_degree}", node_words(s))))
+        _text(pdf, detail, 8.5, h=4.6, fill=True, padding=(0, 2, 1, 2), colour=GREY)
     verdict = _verdict(plan, opts)
     _text(pdf, verdict, 10, "B", h=5.2, fill=True, padding=(0, 2, 2, 2))
     for note in (est.notes if est else []):  # e.g. requests that queue because memory holds fewer
         _text(pdf, f"Note: {note.rstrip('.')}.", 8.5, h=4.5, fill=True, padding=(0, 2, 2, 2))
     pdf.ln(2)
     if est and est.fits:
-        _table(pdf, headline_figures(est, s, opts), (48, 52), size=9, header=False)
+        _table(pdf, headline_figures(est, s, opts), (48, 52), size=8, header=False)
+        _text(pdf, WORDS_NOTE, 7, colour=GREY)
 
 
 def _plural(n: int, word: str) -> str:
@@ -199,8 +140,9 @@ def _others_table(pdf, plan: Plan) -> None:
         _text(pdf, "planner.recommend searches catalog models only." if not plan.evaluated
               else "None: no other configuration in the search met the targets.", 9)
         return
-    rows = [["Configuration", "TTFT ms", "TPOT ms", "tokens/s", "$/M out", "Why not chosen" if plan.status in
-             ("recommended", "pinned") and not plan.misses else "Why"]]
+    why = {"recommended": "Why not chosen", "pinned": "How it compares"}
+    rows = [["Configuration", "TTFT ms", "TPOT ms", "tokens/s", "$/M out",
+             why.get(plan.status, "Why") if not plan.misses else "Why"]]
     for c, why in plan.others:
         rows.append([config_label(c), _num(c.ttft_ms, ",.0f"), _num(c.tpot_ms, ",.1f"),
                      _num(c.output_tokens_per_s, ",.0f"), _num(c.usd_per_million_output_tokens, ",.3f"), why])
@@ -214,7 +156,7 @@ def _num(v, spec: str) -> str:
 def _page_one(pdf, plan: Plan, opts: ReportOptions, base: Scenario, today: dt.date) -> None:
     pdf.add_page()
     _text(pdf, "GPU hardware recommendation", 19, "B", h=9)
-    _text(pdf, base.model_id, 12.5, h=6.5, colour=GREY)
+    _text(pdf, model_title(base), 12.5, h=6.5, colour=GREY)
     calibrated = " (calibrated by a probe)" if plan.subject and plan.subject.calibration else ""
     _text(pdf, f"Prepared {today:%d %B %Y} with LLM inference hardware planner {__version__}. All figures are "
                f"predictions of the planner's model{calibrated}; see Assumptions.", 8, colour=GREY)
@@ -225,9 +167,10 @@ def _page_one(pdf, plan: Plan, opts: ReportOptions, base: Scenario, today: dt.da
     _others_table(pdf, plan)
     has_targets = opts.ttft_ms_max is not None or opts.tpot_ms_max is not None
     if plan.evaluated:
+        ranked = "meet the targets and have" if has_targets else "have"
         _text(pdf, f"{plan.evaluated:,} configurations evaluated (GPU type × count × weight format × engine); "
-                   f"{plan.meeting:,} {'meet the targets' if has_targets else 'fit in memory'}; ranked by cost per "
-                   "million output tokens.", 8, colour=GREY)
+                   f"{plan.fitting:,} fit in memory; {plan.meeting:,} {ranked} a dated list price (or yours) and are "
+                   "ranked by cost per million output tokens.", 8, colour=GREY)
     _share(pdf, plan, opts, today)
 
 
@@ -335,15 +278,17 @@ def _urls(row: dict) -> str:
 
 
 def _engine_rows(s: Scenario) -> list[list[str]]:
+    """The engine profile's constants in plain words (the appendix; a purchaser never needs the code names)."""
     e = profile(s.engine)
-    return [["Constant", "Value", "Meaning"],
-            ["mem_efficiency", f"{e.mem_efficiency:g}", "share of HBM bandwidth reached by decode"],
-            ["compute_efficiency", f"{e.compute_efficiency:g}", "share of dense peak FLOP/s reached by prefill"],
-            ["layer_overhead_us", f"{e.layer_overhead_us:g} µs", "fixed cost per layer per decode step"],
-            ["step_overhead_ms", f"{e.step_overhead_ms:g} ms", "scheduler, sampler and CPU per decode step"],
-            ["ttft_overhead_ms", f"{e.ttft_overhead_ms:g} ms", "HTTP, tokenizer and scheduling per request"],
-            ["allreduce_latency_us", f"{e.allreduce_latency_us:g} µs", "per all-reduce under tensor parallelism"],
-            ["default_memory_fraction", f"{e.default_memory_fraction:g}", "share of GPU memory the engine budgets"]]
+    return [["What the planner assumes about the serving software", "Value"],
+            ["Share of the memory bandwidth reached while writing the answer", f"{e.mem_efficiency:.0%}"],
+            ["Share of the peak compute reached while reading the prompt", f"{e.compute_efficiency:.0%}"],
+            ["Fixed time per model layer for each word-piece (token) written", f"{e.layer_overhead_us:g} µs"],
+            ["Fixed time per generation step (scheduling, sampling)", f"{e.step_overhead_ms:g} ms"],
+            ["Fixed time per request before the answer starts (network, tokenizer)", f"{e.ttft_overhead_ms:g} ms"],
+            ["Time for the GPUs to exchange results once (when several GPUs share a model)",
+             f"{e.allreduce_latency_us:g} µs"],
+            ["Share of each GPU's memory the software sets aside for the model", f"{e.default_memory_fraction:.0%}"]]
 
 
 def _calibration_text(s: Scenario) -> str:
@@ -354,14 +299,6 @@ def _calibration_text(s: Scenario) -> str:
     overhead = f", TTFT overhead {c.ttft_overhead_ms:g} ms" if c.ttft_overhead_ms is not None else ""
     return (f"Calibrated by a probe: decode time × {c.decode_time_factor:g}, prefill time × {c.prefill_time_factor:g}"
             f"{overhead}. Source: {c.source or 'not stated'}.")
-
-
-def _subheading(pdf, text: str, keep_mm: float = 50) -> None:
-    """A heading kept on the same page as the first `keep_mm` of what follows (no orphan table rows)."""
-    if pdf.get_y() + keep_mm > pdf.page_break_trigger:
-        pdf.add_page()
-    pdf.ln(2)
-    _text(pdf, text, 10, "B", h=5.5)
 
 
 def _assumptions(pdf, plan: Plan, opts: ReportOptions) -> None:
@@ -377,14 +314,23 @@ def _assumptions(pdf, plan: Plan, opts: ReportOptions) -> None:
     pdf.ln(1)
     _table(pdf, _price_rows(plan), (34, 18, 122), size=6.5)
     if s is not None:
-        e = profile(s.engine)
-        _subheading(pdf, f"Engine: {e.label}", keep_mm=75)
-        _text(pdf, f"Constants from planner/engines.py (sources: {e.source}).", 8)
-        pdf.ln(1)
-        _table(pdf, _engine_rows(s), (40, 20, 114), size=7.5)
-        _text(pdf, _calibration_text(s), 8.5)
+        _subheading(pdf, f"Serving software: {profile(s.engine).label}", keep_mm=30)
+        _text(pdf, "Speeds come from the planner's model of this software, whose constants are listed in plain words "
+                   "in the appendix. " + _calibration_text(s), 8.5)
     _subheading(pdf, "Metric definitions", keep_mm=60)
     _table(pdf, [[name, text] for name, text in METRICS], (24, 150), size=8, header=False)
+
+
+def _appendix(pdf, plan: Plan) -> None:
+    """Engine constants, for the engineer who checks the prediction (moved off the purchaser's pages)."""
+    if plan.subject is None:
+        return
+    e = profile(plan.subject.engine)
+    _heading(pdf, "Appendix: how the serving software is modelled")
+    _text(pdf, f"{e.label}: constants of the planner's engine profile (planner/core/engines.py), each cited there; "
+               f"sources: {e.source}.", 8)
+    pdf.ln(1)
+    _table(pdf, _engine_rows(plan.subject), (144, 30), size=7.5, align=("LEFT", "RIGHT"))
 
 
 def _share(pdf, plan: Plan, opts: ReportOptions, today: dt.date) -> None:
@@ -402,24 +348,13 @@ def _share(pdf, plan: Plan, opts: ReportOptions, today: dt.date) -> None:
     _text(pdf, f"Generated {today.isoformat()} by LLM inference hardware planner {__version__}.", 8, colour=GREY)
 
 
-def _url_lines(url: str, width: int) -> list[str]:
-    """Break a long URL only before '&', so a reader can copy it line by line."""
-    lines, cur = [], ""
-    for part in url.replace("&", "\n&").split("\n"):
-        if cur and len(cur) + len(part) > width:
-            lines.append(cur)
-            cur = ""
-        cur += part
-    return lines + [cur]
-
-
 def render(plan: Plan, opts: ReportOptions, workload: Scenario, probe: ProbeResults | None, today: dt.date) -> bytes:
     """Lay the plan out as an A4 PDF and return its bytes."""
-    footer = f"GPU hardware recommendation · {workload.model_id} · {today.isoformat()} · planner {__version__}"
+    footer = f"GPU hardware recommendation · {model_title(workload)} · {today.isoformat()} · planner {__version__}"
     pdf = _new_pdf(footer)
     pdf.set_creation_date(dt.datetime(today.year, today.month, today.day, tzinfo=dt.timezone.utc))
     pdf.set_producer(f"planner {__version__}")
-    pdf.set_title(f"GPU hardware recommendation: {workload.model_id}")
+    pdf.set_title(f"GPU hardware recommendation: {model_title(workload)}")
     _page_one(pdf, plan, opts, workload, today)
     pdf.add_page()
     _heading(pdf, "Evidence", space=0)
@@ -430,4 +365,5 @@ def render(plan: Plan, opts: ReportOptions, workload: Scenario, probe: ProbeResu
     if probe is not None:
         _probe_section(pdf, plan, probe)
     _assumptions(pdf, plan, opts)
+    _appendix(pdf, plan)
     return bytes(pdf.output())

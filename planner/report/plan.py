@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from planner.core.estimate import estimate_scenario
-from planner.search.recommend import Candidate, recommend
+from planner.search.recommend import Candidate, recommend, shortfall
 from planner.core.results import Estimate
 from planner.core.scenario import Scenario
 from planner.core.schemas import ModelSpec
@@ -90,7 +90,8 @@ class Plan:
     others: list[tuple[Candidate, str]] = field(default_factory=list)  # alternatives or closest misses, with why
     others_title: str = "Alternatives considered"
     evaluated: int = 0
-    meeting: int = 0
+    meeting: int = 0               # meet every target and have a dated list price (or the user's): ranked
+    fitting: int = 0               # fit in memory, whatever their price or latency
     base: dict = field(default_factory=dict)  # the caller's scenario keywords (workload and pins)
 
 
@@ -139,22 +140,28 @@ def _queue_note(c: Candidate, concurrency) -> str:
     return ""
 
 
-def _why_alternative(c: Candidate, est: Estimate, opts: ReportOptions) -> str:
+def _why_alternative(c: Candidate, est: Estimate, opts: ReportOptions, pinned: bool = False) -> str:
+    """Why it lost to the recommendation; for a pinned (user-chosen) configuration, how it compares instead."""
     base = est.cost.usd_per_million_output_tokens
     alt = c.usd_per_million_output_tokens
     queue = _queue_note(c, est.scenario.get("concurrency"))
     if not c.meets_targets:
-        return f"cheaper, but {_miss_reason(c, opts)}{queue}"
+        return f"misses a target: {_miss_reason(c, opts)}{queue}"
     if alt is None or base is None:
-        return "no catalog price to compare" + queue
+        return "no dated price to compare costs" + queue
     pct = (alt / base - 1) * 100
+    money = f"(${alt:,.3f} vs ${base:,.3f} per million output tokens)"
     if abs(pct) < 0.5:
-        return "same cost per token; ranked lower on GPU count or name" + queue
-    word = "more" if pct > 0 else "less"
-    return f"{abs(pct):.0f} % {word} per million output tokens (${alt:,.3f} vs ${base:,.3f}){queue}"
+        return ("also meets the targets at the same cost per token" if pinned else
+                "same cost per token; ranked lower on GPU count or name") + queue
+    if pinned:
+        word = "dearer" if pct > 0 else "cheaper"
+        return f"also meets the targets, {abs(pct):.0f} % {word} {money}{queue}"
+    return f"costs {pct:.0f} % more {money}{queue}"
 
 
-def _alternatives(cands: list[Candidate], est: Estimate, subject: Scenario, opts: ReportOptions) -> list:
+def _alternatives(cands: list[Candidate], est: Estimate, subject: Scenario, opts: ReportOptions,
+                  pinned: bool = False) -> list:
     has_targets = opts.ttft_ms_max is not None or opts.tpot_ms_max is not None
     key = (subject.gpu, subject.gpus, subject.engine, subject.weight_format)
     queues = lambda c: bool(_queue_note(c, subject.concurrency))  # noqa: E731 - memory holds fewer than asked
@@ -164,13 +171,11 @@ def _alternatives(cands: list[Candidate], est: Estimate, subject: Scenario, opts
         cheaper = [c for c in cands if c.fits and not c.meets_targets and c.usd_per_million_output_tokens is not None
                    and c.usd_per_million_output_tokens < base]
         picked += sorted(cheaper, key=lambda c: c.usd_per_million_output_tokens)[:1]
-    return [(c, _why_alternative(c, est, opts)) for c in picked]
+    return [(c, _why_alternative(c, est, opts, pinned)) for c in picked]
 
 
 def _shortfall(c: Candidate, opts: ReportOptions) -> float:
-    ratios = [c.tpot_ms / opts.tpot_ms_max if opts.tpot_ms_max and c.tpot_ms else 0.0,
-              c.ttft_ms / opts.ttft_ms_max if opts.ttft_ms_max and c.ttft_ms else 0.0]
-    return max(ratios)
+    return shortfall(c, opts.ttft_ms_max, opts.tpot_ms_max)
 
 
 def _closest_misses(cands: list[Candidate], opts: ReportOptions) -> list[tuple[Candidate, str]]:
@@ -218,9 +223,9 @@ def make_plan(base: dict, opts: ReportOptions) -> Plan:
             plan.others_title = "Alternatives (not searched for an imported model)"
             return plan
         rec = _search(base, opts, pinned_space=False)
-        plan.evaluated, plan.meeting = rec.evaluated, sum(c.meets_targets for c in rec.candidates)
+        plan.evaluated, plan.meeting, plan.fitting = _counts(rec)
         if not misses:
-            plan.others = _alternatives(rec.candidates, est, subject, opts)
+            plan.others = _alternatives(rec.candidates, est, subject, opts, pinned=True)
         else:
             works = "meets the targets" if has_targets else "fits in memory"
             plan.others_title = f"What {'would meet the targets' if has_targets else 'would run it'} instead" \
@@ -232,7 +237,7 @@ def make_plan(base: dict, opts: ReportOptions) -> Plan:
     if isinstance(workload_scenario(base).model, ModelSpec):  # validates the workload before the search
         raise ValueError("model: an imported model has no catalog entry to search; pin a gpu to assess it")
     rec = _search(base, opts, pinned_space=True)
-    counts = dict(evaluated=rec.evaluated, meeting=sum(c.meets_targets for c in rec.candidates))
+    counts = dict(zip(("evaluated", "meeting", "fitting"), _counts(rec)))
     if rec.best:
         subject = _from_candidate(rec.best, base)
         est = estimate_scenario(subject)
@@ -244,6 +249,11 @@ def make_plan(base: dict, opts: ReportOptions) -> Plan:
     est = estimate_scenario(subject) if subject else None
     return Plan("misses_targets" if fits else "nothing_fits", subject, est, _target_misses(est, opts) if est else [],
                 closest, "Closest misses", **counts)
+
+
+def _counts(rec) -> tuple[int, int, int]:
+    """Configurations evaluated, ranked (meet every target with a dated price), fitting in memory."""
+    return rec.evaluated, sum(c.meets_targets for c in rec.candidates), sum(c.fits for c in rec.candidates)
 
 
 def workload_scenario(base: dict) -> Scenario:
@@ -277,3 +287,9 @@ def sweep(s: Scenario, extra_levels=()) -> list[tuple[int, Estimate]]:
 
 def nodes(s: Scenario) -> int:
     return math.ceil(s.gpus / max(1, s.gpu_spec.gpus_per_node))
+
+
+def node_words(s: Scenario) -> str:
+    """'2 nodes of 8 GPUs' for a purchase that spans servers; '' when the GPUs fit in one."""
+    n = nodes(s)
+    return f"{n:,} nodes of {s.gpu_spec.gpus_per_node:,} GPUs" if n > 1 else ""

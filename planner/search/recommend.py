@@ -142,3 +142,21 @@ def recommend(model: str | ModelSpec, input_len: int = 1024, output_len: int = 2
     return Recommendation(model=spec.id, input_len=input_len, output_len=output_len, concurrency=concurrency,
                           ttft_ms_max=ttft_ms_max, tpot_ms_max=tpot_ms_max, budget_usd_per_hour=budget_usd_per_hour,
                           candidates=ranked)
+
+
+def shortfall(c: Candidate, ttft_ms_max: float | None = None, tpot_ms_max: float | None = None,
+              budget_usd_per_hour: float | None = None, concurrency: int | str | None = None) -> float:
+    """How far a candidate misses its targets: the largest ratio achieved / target (1.0 = exactly on target).
+
+    Ranks the closest misses when nothing meets every target; below 1 means only a price is missing.
+    A configuration that does not fit misses by infinity.
+    """
+    if not c.fits:
+        return float("inf")
+    ratios = [0.0]
+    for value, target in ((c.ttft_ms, ttft_ms_max), (c.tpot_ms, tpot_ms_max), (c.usd_per_hour, budget_usd_per_hour)):
+        if value is not None and target:
+            ratios.append(value / target)
+    if isinstance(concurrency, int) and c.max_concurrency:  # requests beyond what memory holds queue
+        ratios.append(concurrency / c.max_concurrency if c.max_concurrency < concurrency else 0.0)
+    return max(ratios)

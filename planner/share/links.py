@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from planner.core import catalog
@@ -68,6 +70,34 @@ def calibration_of(values: Mapping):
                        ttft_overhead_ms=values.get("cal_ttft_ms"), source="probe of a live endpoint")
 
 
+def _ids(text: str) -> list[str]:
+    return list(dict.fromkeys(filter(None, (part.strip() for part in str(text).split(",")))))
+
+
+def parse_gpu_ids(text: str) -> list[str]:
+    """`h200-sxm,mi325x` -> catalog GPU ids; ValueError naming the unknown one."""
+    out = []
+    for gpu_id in _ids(text):
+        try:
+            out.append(catalog.gpu(gpu_id).id)
+        except KeyError:
+            raise ValueError(f"unknown GPU id {gpu_id[:40]!r}") from None
+    return out
+
+
+def parse_engines(text: str) -> list[str]:
+    """`vllm,sglang` -> engine ids; ValueError listing the allowed ones."""
+    from planner.core.scenario import ENGINES
+    bad = [e for e in _ids(text) if e not in ENGINES]
+    if bad:
+        raise ValueError(f"unknown engine {bad[0][:40]!r}; allowed: {', '.join(ENGINES)}")
+    return _ids(text)
+
+
+def format_ids(ids) -> str:
+    return ",".join(ids)
+
+
 def format_prices(prices: Mapping[str, float]) -> str:
     return ",".join(f"{g}:{p:g}" for g, p in sorted(prices.items()))
 
@@ -83,11 +113,27 @@ class PageParams(BaseModel):
     cal_decode: float | None = Field(None, gt=0.05, le=20)
     cal_prefill: float | None = Field(None, gt=0.05, le=20)
     cal_ttft_ms: float | None = Field(None, ge=0, le=60_000)
+    # Report page: what the PDF assesses and the share of the month the GPUs are billed
+    report_on: Literal["link", "cheapest"] | None = None
+    utilization: float | None = Field(None, ge=0.05, le=1.0)
+    # Compare page: the GPUs and engines the search may use (comma-separated ids)
+    gpu_ids: str | None = Field(None, max_length=MAX_VALUE_CHARS * 3)
+    engines: str | None = Field(None, max_length=MAX_VALUE_CHARS)
 
     @field_validator("prices")
     @classmethod
     def _prices(cls, v):
         return format_prices(parse_prices(v)) or None if v is not None else None
+
+    @field_validator("gpu_ids")
+    @classmethod
+    def _gpu_ids(cls, v):
+        return format_ids(parse_gpu_ids(v)) or None if v is not None else None
+
+    @field_validator("engines")
+    @classmethod
+    def _engines(cls, v):
+        return format_ids(parse_engines(v)) or None if v is not None else None
 
 
 PAGE_KEYS = tuple(PageParams.model_fields)
@@ -177,7 +223,7 @@ MODEL_SOURCE_KEYS = ("hf", "cfg")  # planner.share.model_links: how an imported 
 def from_query(params: Mapping, defaults: Mapping | None = None, page_keys: tuple[str, ...] = PAGE_KEYS,
                models: Mapping[str, ModelSpec] | None = None) -> tuple[dict, list[str]]:
     """Validated values of a query string and one warning per dropped parameter, naming it."""
-    models, values, warnings = models or {}, {}, []
+    models, values, warnings, unknown = models or {}, {}, [], []
     for key, raw in params.items():
         text = _last(raw).strip()
         name = key if _SAFE_NAME.match(str(key)) else "(unnamed)"
@@ -188,10 +234,11 @@ def from_query(params: Mapping, defaults: Mapping | None = None, page_keys: tupl
         if key in MODEL_SOURCE_KEYS:  # an imported model's config or hub id: read by the page before this
             continue
         if key not in SCENARIO_KEYS and key not in page_keys:
-            warnings.append(f"{name}: not a parameter of this page; ignored")
+            unknown.append(name)
             continue
-        if len(text) > MAX_VALUE_CHARS:
-            warnings.append(f"{name}: value longer than {MAX_VALUE_CHARS} characters; ignored")
+        limit = MAX_VALUE_CHARS * 3 if key == "gpu_ids" else MAX_VALUE_CHARS  # every catalog id: ~300 characters
+        if len(text) > limit:
+            warnings.append(f"{name}: value longer than {limit} characters; ignored")
             continue
         problem = _number_problem(text)
         value, problem = (None, problem) if problem else (
@@ -200,6 +247,11 @@ def from_query(params: Mapping, defaults: Mapping | None = None, page_keys: tupl
             warnings.append(f"{name}: {problem}; ignored")
         else:
             values[key] = value
+    if unknown:  # one line, however many (a link with 300 stray keys is one notice, not 300)
+        shown = ", ".join(dict.fromkeys(unknown[:5]))
+        more = f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""
+        warnings.append(f"{shown}{more}: not {'a parameter' if len(unknown) == 1 else 'parameters'} "
+                           "of this page; ignored")
     return _cross_field(values, defaults or {}, models, warnings), warnings
 
 

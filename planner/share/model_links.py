@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import zlib
 
 from planner.importers.config import MAX_CONFIG_BYTES, ModelImportError
@@ -77,3 +78,25 @@ def import_from_query(query: dict, fetch=None):
             from planner.importers.hub import import_hf as fetch
         return fetch(str(hf).strip())
     return None
+
+
+# Names of imported models come from the file or the link (a `_name_or_path` anyone can write): before a page, the
+# PDF title or a file name shows one, it keeps Hugging Face id characters only, is cut short and marked imported.
+MAX_NAME_CHARS = 60
+_NOT_ID_CHARS = re.compile(r"[^A-Za-z0-9._/+-]+")
+
+
+def safe_model_name(name: str, limit: int = MAX_NAME_CHARS) -> str:
+    """`name` with runs of other characters replaced by '-', at most `limit` characters ('…' when cut)."""
+    text = _NOT_ID_CHARS.sub("-", str(name)).strip("-./") or "model"
+    return text if len(text) <= limit else text[: limit - 1].rstrip("-./") + "…"
+
+
+def display_model_name(name: str, imported: bool) -> str:
+    """What every page and the PDF show for a model: catalog ids as they are, imported names sanitized and marked."""
+    return f"{safe_model_name(name)} (imported)" if imported else str(name)
+
+
+def file_name_part(name: str) -> str:
+    """A model name as a file-name fragment: letters, digits, '.', '_' and '-' only."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", safe_model_name(name.split("/")[-1] or name, 40).rstrip("…")) or "model"
