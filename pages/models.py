@@ -5,7 +5,7 @@ from pydantic import ValidationError
 from planner import Scenario
 from planner.core import catalog
 from planner.share import links as share
-from planner.core import memory as mem
+from planner.core.deployment import resolve
 from planner.search import sweeps
 from ui import charts, state, widgets
 
@@ -21,7 +21,8 @@ def layers_text(m) -> str:
 def facts(m) -> dict:
     try:
         s = Scenario(model=m, gpu="b200-hgx", engine="vllm", input_len=1, output_len=0)
-        kv, state_b = mem.kv_bytes_per_token(s), mem.state_bytes_per_sequence(s)
+        d = resolve(s)
+        kv, state_b = d.kv_bytes_per_token, d.state_bytes_per_sequence
     except ValidationError:
         kv = state_b = None
     return {"model": m.id, "architecture": m.architecture, "layers by attention": layers_text(m),

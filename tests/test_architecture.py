@@ -43,11 +43,21 @@ def _resolve(name: str) -> str | None:
     return name or None
 
 
-def imports_in(source: str, here: str, is_package: bool) -> set[str]:
+def _type_only(tree: ast.AST) -> set[int]:
+    """Nodes under `if TYPE_CHECKING:`: annotations for the type checker, never imported at run time."""
+    return {id(n) for block in ast.walk(tree) if isinstance(block, ast.If) and getattr(block.test, "id", "") == "TYPE_CHECKING"
+            for stmt in block.body for n in ast.walk(stmt)}
+
+
+def imports_in(source: str, here: str, is_package: bool, runtime_only: bool = False) -> set[str]:
     """Planner modules a module's source imports anywhere in its body, including by string."""
     package = here if is_package else here.rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    skip = _type_only(tree) if runtime_only else set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         names = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
@@ -68,8 +78,8 @@ def imports_in(source: str, here: str, is_package: bool) -> set[str]:
     return found
 
 
-def imports_of(path: Path) -> set[str]:
-    return imports_in(path.read_text(), dotted(path), path.name == "__init__.py")
+def imports_of(path: Path, runtime_only: bool = False) -> set[str]:
+    return imports_in(path.read_text(), dotted(path), path.name == "__init__.py", runtime_only)
 
 
 def subpackage(module: str) -> str:
@@ -93,7 +103,7 @@ def test_dependencies_point_one_way():
 
 
 def test_no_import_cycle():
-    graph = {dotted(p): imports_of(p) for p in modules()}
+    graph = {dotted(p): imports_of(p, runtime_only=True) for p in modules()}
     state, stack, cycles = {}, [], []
 
     def visit(node):
@@ -119,6 +129,9 @@ def test_the_checker_sees_lazy_relative_and_string_imports():
     found = imports_in(source, "planner.report.build", is_package=False)
     assert found == {"planner.core", "planner.core.catalog", "planner.report.plan", "planner.cli.main", "planner.report.pdf"}
     assert subpackage("planner.cli.main") == "cli" not in ALLOWED["report"]
+    typed = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .deployment import Deployment\n"
+    assert imports_in(typed, "planner.core.memory", False) == {"planner.core.deployment"}
+    assert imports_in(typed, "planner.core.memory", False, runtime_only=True) == set()
 
 
 def test_no_ui_imports():
@@ -158,3 +171,27 @@ def test_pages_and_ui_never_import_the_cli():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("planner.cli"):
                 raise AssertionError(f"{path.name} imports {node.module}")
+
+
+def _engine_literals(node: ast.AST, ids: set[str]) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value in ids
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return any(_engine_literals(e, ids) for e in node.elts)
+    return False
+
+
+def test_engine_rules_live_in_the_engine_profiles():
+    """No engine-name comparison and no second list of engine ids outside planner/core/engines.py."""
+    from planner.core.engines import ENGINE_IDS
+    ids = set(ENGINE_IDS)
+    found = []
+    for path in modules():
+        if path.name == "engines.py" and path.parent.name == "core":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare) and any(_engine_literals(x, ids) for x in [node.left, *node.comparators]):
+                found.append(f"{dotted(path)}:{node.lineno} compares an engine name")
+            if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and sum(_engine_literals(e, ids) for e in node.elts) >= 2:
+                found.append(f"{dotted(path)}:{node.lineno} lists engine ids")
+    assert not found, found

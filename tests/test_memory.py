@@ -3,6 +3,7 @@ import pytest
 
 import planner
 from planner.core import memory as mem
+from planner.core.deployment import resolve
 from planner.core.scenario import Scenario
 from planner.core.speed import expert_union
 from planner.core.units import GIB, MIB
@@ -21,7 +22,7 @@ def test_qwen3_next_kv_and_state_per_token():
     fp8 = est(model=QWEN_NEXT, gpu="h200-sxm", gpus=2, weights="bf16", kv_dtype="fp8")
     assert fp8.memory.kv_bytes_per_token == 12_288
     fp32 = Scenario(model=QWEN_NEXT, gpu="h200-sxm", gpus=2, state_dtype="fp32")
-    assert mem.state_bytes_per_sequence(fp32) / 1e6 == pytest.approx(77.27, abs=0.01)  # fp32 SSM state
+    assert resolve(fp32).state_bytes_per_sequence / 1e6 == pytest.approx(77.27, abs=0.01)  # fp32 SSM state
 
 
 def test_qwen3_next_bf16_does_not_fit_one_h200():
@@ -58,7 +59,7 @@ def test_weights_gb_versus_gib():
 def test_qwen3_235b_fp8_tp4_kv_per_gpu():
     # crosschecks.md: 94 layers x 2 x 1 KV head/GPU x 128 x 2 B = 48,128 B; 8.11 GiB -> 180,935 vs 178,880 logged
     s = Scenario(model="Qwen/Qwen3-235B-A22B", gpu="h100-sxm", gpus=4, weights="fp8")
-    assert mem.kv_bytes_per_token(s, per_gpu=True) == 48_128
+    assert resolve(s).kv_bytes_per_token_per_gpu == 48_128
     assert 8.11 * GIB / 48_128 == pytest.approx(178_880, rel=0.012)
     # SGLang logs K and V separately: 367,404 tokens x 94 x 128 x 2 B = 8.234 GiB each
     assert 367_404 * 94 * 128 * 2 / GIB == pytest.approx(8.23, abs=0.01)
@@ -84,10 +85,11 @@ def test_llama_8b_figures():
 def test_gpt_oss_llamacpp_cells():
     # 18 full layers x 8 x 64 x 2 x 2 B = 36,864 B per cell; 2016 cells -> 70.875 MiB (AI-Playground #325)
     s = Scenario(model="openai/gpt-oss-120b", gpu="rtx-pro-6000-blackwell", engine="llamacpp", weights="gguf-mxfp4")
-    assert mem.kv_bytes_per_token(s) == 36_864
-    assert 2016 * mem.kv_bytes_per_token(s) / MIB == pytest.approx(70.875)
+    d = resolve(s)
+    assert d.kv_bytes_per_token == 36_864
+    assert 2016 * d.kv_bytes_per_token / MIB == pytest.approx(70.875)
     # sliding layers hold at most their 128-token window
-    assert mem.kv_bytes_at_context(s, 10_000) < 10_000 * 36_864 * 1.05
+    assert mem.kv_bytes_at_context(d, 10_000) < 10_000 * 36_864 * 1.05
 
 
 def test_gguf_sizes_of_qwen3_next():
@@ -107,7 +109,7 @@ def test_fp8_on_ampere_runs_weight_only():
 def test_kv_heads_replicate_beyond_n_kv():
     s2 = Scenario(model=QWEN_NEXT, gpu="h200-sxm", gpus=2)
     s4 = Scenario(model=QWEN_NEXT, gpu="h200-sxm", gpus=4)
-    assert mem.kv_bytes_per_token(s2, per_gpu=True) == mem.kv_bytes_per_token(s4, per_gpu=True) == 12_288
+    assert resolve(s2).kv_bytes_per_token_per_gpu == resolve(s4).kv_bytes_per_token_per_gpu == 12_288
 
 
 def test_breakdown_parts_sum_to_total():
@@ -129,10 +131,37 @@ def test_transformers_peak_matches_qwen_benchmark(input_len, peak_gib):
 
 def test_max_concurrency_and_context_are_consistent():
     e = est(model="meta-llama/Llama-3.1-8B", gpu="h100-sxm", input_len=4000, output_len=96, concurrency=64)
-    s = Scenario(model="meta-llama/Llama-3.1-8B", gpu="h100-sxm")
-    b = mem.budget(s, 1, 4096)
-    assert mem.max_concurrency(s, b, e.memory.max_context_at_concurrency) >= 64
-    assert mem.max_concurrency(s, b, e.memory.max_context_at_concurrency + 16) < 64
+    d = resolve(Scenario(model="meta-llama/Llama-3.1-8B", gpu="h100-sxm"))
+    b = mem.budget(d, 1, 4096)
+    assert mem.max_concurrency(d, b, e.memory.max_context_at_concurrency) >= 64
+    assert mem.max_concurrency(d, b, e.memory.max_context_at_concurrency + 16) < 64
+
+
+def _searched_max_context(d, b, concurrency):
+    """The definition: the longest context at which `concurrency` requests fit, by bisection."""
+    if mem.max_concurrency(d, b, 1) < concurrency:
+        return 0
+    lo, hi = 1, d.model.max_context or 10_000_000
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if mem.max_concurrency(d, b, mid) >= concurrency else (lo, mid - 1)
+    return lo
+
+
+@pytest.mark.parametrize("kw", [
+    dict(model=QWEN_NEXT, gpu="h200-sxm", gpus=2),                                    # hybrid pages (vLLM)
+    dict(model=QWEN_NEXT, gpu="h200-sxm", gpus=2, engine="sglang", weights="fp8"),    # state outside the pages
+    dict(model="google/gemma-3-27b-it", gpu="h100-sxm"),                              # sliding-window layers
+    dict(model="openai/gpt-oss-120b", gpu="rtx-pro-6000-blackwell", engine="llamacpp", weights="gguf-mxfp4"),
+    dict(model="deepseek-ai/DeepSeek-V3", gpu="h200-sxm", gpus=8, weights="fp8"),     # MLA latents
+    dict(model="Qwen/Qwen3-8B", gpu="l40s", engine="transformers"),                   # per-request allocation
+    dict(model="meta-llama/Llama-3.1-70B", gpu="h100-sxm", gpus=4, engine="trtllm", weights="fp8"),
+])
+@pytest.mark.parametrize("concurrency", [1, 7, 64])
+def test_closed_form_max_context_equals_the_search(kw, concurrency):
+    d = resolve(Scenario(**kw))
+    b = mem.budget(d, concurrency, 2048)
+    assert mem.max_context(d, b, concurrency) == _searched_max_context(d, b, concurrency)
 
 
 def test_cpu_offload_moves_experts_to_host():

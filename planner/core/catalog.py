@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 from .architecture import model_from_config
 from .schemas import GpuSpec, ModelSpec
@@ -56,7 +58,6 @@ def _gpu_from_row(row: dict) -> GpuSpec:
         id=row["id"].strip(), name=row["name"], vendor=row["vendor"], architecture=row["architecture"],
         generation=_generation(row["architecture"]), memory_gb_vendor=_float(row, "memory_gb_vendor", True),
         memory_gib_usable=memory_gib, mem_bw_tbps=_float(row, "mem_bw_tbps", True),
-        decode_bw_factor=_float(row, "decode_bw_factor") or 1.0,
         bf16_dense_tflops=_float(row, "bf16_dense_tflops") or 0.0, fp8_dense_tflops=_float(row, "fp8_dense_tflops"),
         int8_dense_tops=_float(row, "int8_dense_tops"), fp4_dense_tflops=_float(row, "fp4_dense_tflops"),
         native_fp8=row["native_fp8"].lower().startswith("yes"), native_fp4=row["native_fp4"].lower().startswith("yes"),
@@ -70,28 +71,28 @@ def _gpu_from_row(row: dict) -> GpuSpec:
 
 
 @lru_cache(maxsize=1)
-def gpus() -> dict[str, GpuSpec]:
-    """Every GPU of data/gpus.csv by id."""
+def gpus() -> Mapping[str, GpuSpec]:
+    """Every GPU of data/gpus.csv by id (read-only: every caller and session shares it)."""
     with open(DATA_DIR / "gpus.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    return {g.id: g for g in map(_gpu_from_row, rows)}
+    return MappingProxyType({g.id: g for g in map(_gpu_from_row, rows)})
 
 
 @lru_cache(maxsize=1)
-def gpu_rows() -> tuple[dict, ...]:
-    """The raw rows of data/gpus.csv, sources included, for the catalog pages."""
+def gpu_rows() -> tuple[Mapping[str, str], ...]:
+    """The raw rows of data/gpus.csv, sources included, for the catalog pages (read-only)."""
     with open(DATA_DIR / "gpus.csv", newline="") as f:
-        return tuple(csv.DictReader(f))
+        return tuple(MappingProxyType(r) for r in csv.DictReader(f))
 
 
 @lru_cache(maxsize=1)
-def models() -> dict[str, ModelSpec]:
-    """Every model of data/models/*.json by Hugging Face id."""
+def models() -> Mapping[str, ModelSpec]:
+    """Every model of data/models/*.json by Hugging Face id (read-only)."""
     out = {}
     for path in sorted((DATA_DIR / "models").glob("*.json")):
         model_id = path.stem.replace("__", "/")
         out[model_id] = model_from_config(model_id, json.loads(path.read_text()))
-    return out
+    return MappingProxyType(out)
 
 
 def _lookup(table: dict, key: str, what: str):

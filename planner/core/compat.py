@@ -8,8 +8,8 @@ NVFP4 is NVIDIA-only and TensorRT-LLM needs Blackwell for it; B300 dropped INT8 
 """
 from __future__ import annotations
 
-GPU_ENGINES = {"vllm", "sglang", "trtllm"}
-NVIDIA_ONLY = {"trtllm"}
+from .engines import GPU_ONLY_GENERATIONS, ENGINES, profile
+from .precision import FORMATS
 
 
 def _fail(field: str, message: str):
@@ -36,27 +36,33 @@ def check_parallel(s) -> None:
 
 
 def check_engine(s) -> None:
-    from .precision import FORMATS
-    gpu, fmt, engine = s.gpu_spec, FORMATS[s.weight_format], s.engine
-    vendor, gen = gpu.vendor.lower(), gpu.generation
-    if engine in NVIDIA_ONLY and vendor != "nvidia":
-        _fail("engine", f"trtllm runs on NVIDIA GPUs only, not on {gpu.name}; use vllm or sglang")
-    if engine in GPU_ENGINES and gen in ("apple", "cpu", "rdna"):
-        _fail("engine", f"{engine} does not run on {gpu.name}; use llamacpp or transformers")
-    if fmt.family == "gguf" and engine != "llamacpp":
-        _fail("weights", f"{fmt.id} is a GGUF format, served by engine llamacpp only (not {engine})")
-    if engine == "llamacpp" and fmt.family != "gguf" and fmt.id not in ("bf16", "fp16"):
-        _fail("weights", f"llamacpp serves GGUF files: choose a gguf-... format (or bf16/fp16), not {fmt.id}")
+    gpu, fmt, e = s.gpu_spec, FORMATS[s.weight_format], profile(s.engine)
+    vendor = gpu.vendor.lower()
+    if e.gpu_vendors is not None and vendor not in e.gpu_vendors:
+        _fail("engine", f"{e.id} runs on {'/'.join(sorted(e.gpu_vendors)).upper()} GPUs only, not on {gpu.name}; "
+                        f"use {' or '.join(_alternatives(lambda p: p.gpu_vendors is None and p.needs_gpu_runtime))}")
+    if e.needs_gpu_runtime and gpu.generation in GPU_ONLY_GENERATIONS:
+        _fail("engine", f"{e.id} does not run on {gpu.name}; use {' or '.join(_alternatives(lambda p: not p.needs_gpu_runtime))}")
+    if fmt.family == "gguf" and not e.serves_gguf:
+        _fail("weights", f"{fmt.id} is a GGUF format, served by engine {' or '.join(_alternatives(lambda p: p.serves_gguf))} "
+                         f"only (not {e.id})")
+    if fmt.family != "gguf" and e.other_formats is not None and fmt.id not in e.other_formats:
+        _fail("weights", f"{e.id} serves GGUF files: choose a gguf-... format (or {'/'.join(sorted(e.other_formats))}), "
+                         f"not {fmt.id}")
     if fmt.id == "nvfp4" and vendor != "nvidia":
         _fail("weights", f"nvfp4 is an NVIDIA format; {gpu.name} cannot run it (try mxfp4 or fp8)")
-    if engine == "trtllm" and fmt.id == "nvfp4" and not gpu.native_fp4:
-        _fail("weights", f"trtllm runs nvfp4 on Blackwell GPUs only, not on {gpu.name}")
-    if engine == "trtllm" and fmt.id == "fp8" and not gpu.native_fp8:
-        _fail("weights", f"trtllm needs FP8 hardware (Ada, Hopper, Blackwell) for fp8; {gpu.name} lacks it")
+    if e.nvfp4_needs_hardware and fmt.id == "nvfp4" and not gpu.native_fp4:
+        _fail("weights", f"{e.id} runs nvfp4 on Blackwell GPUs only, not on {gpu.name}")
+    if e.fp8_needs_hardware and fmt.id == "fp8" and not gpu.native_fp8:
+        _fail("weights", f"{e.id} needs FP8 hardware (Ada, Hopper, Blackwell) for fp8; {gpu.name} lacks it")
     if fmt.id == "int8" and gpu.int8_dense_tops is not None and gpu.int8_dense_tops < gpu.bf16_dense_tflops:
         _fail("weights", f"{gpu.name} has no fast INT8 tensor cores; use fp8 or w8a16")
-    if s.uses_llamacpp_kv and engine != "llamacpp":
-        _fail("kv_dtype", f"{s.kv_dtype} KV cache is llama.cpp's; with {engine} use auto, bf16, fp16 or fp8")
+    if s.uses_llamacpp_kv and not e.own_kv_types:
+        _fail("kv_dtype", f"{s.kv_dtype} KV cache is llama.cpp's; with {e.id} use auto, bf16, fp16 or fp8")
+
+
+def _alternatives(rule) -> list[str]:
+    return [p.id for p in ENGINES.values() if rule(p)]
 
 
 def check_workload(s) -> None:
@@ -72,8 +78,9 @@ def check_workload(s) -> None:
     if s.acceptance_length is not None and s.acceptance_length > s.spec_tokens + 1:
         _fail("acceptance_length", f"at most spec_tokens + 1 = {s.spec_tokens + 1}")
     if s.cpu_offload_experts:
-        if s.engine != "llamacpp":
-            _fail("cpu_offload_experts", "expert offload to CPU is a llama.cpp feature (--n-cpu-moe); use engine llamacpp")
+        if not profile(s.engine).cpu_expert_offload:
+            _fail("cpu_offload_experts", "expert offload to CPU is a llama.cpp feature (--n-cpu-moe); use engine "
+                                         + " or ".join(_alternatives(lambda p: p.cpu_expert_offload)))
         if s.cpu_offload_experts > m.moe_layers:
             _fail("cpu_offload_experts", f"at most the {m.moe_layers} MoE layers of {m.id}")
 

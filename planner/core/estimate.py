@@ -1,20 +1,25 @@
-"""planner.estimate(**scenario): does it fit, how fast, what per million tokens (shared/DESIGN.md §2)."""
+"""planner.estimate(**scenario): does it fit, how fast, what per million tokens (shared/DESIGN.md §2).
+
+One pass: the Scenario is resolved to a Deployment (cached per layout), then memory -> speed -> cost
+read it.
+"""
 from __future__ import annotations
 
 from . import memory as mem
+from .constants import Constants
 from .cost import cost
-from .engines import profile
+from .deployment import Deployment, resolve
 from .results import Estimate, Memory, Performance
 from .scenario import Scenario
 from .throughput import performance
 from .units import GIB
 
 
-def _fit_reason(s: Scenario, b: mem.Budget, context: int, max_c: int) -> str | None:
+def _fit_reason(s: Scenario, d: Deployment, b: mem.Budget, context: int, max_c: int) -> str | None:
     gib = lambda x: f"{x / GIB:.1f} GiB"  # noqa: E731
     if b.weights > b.limit:
-        return (f"weights {gib(b.weights)} per GPU exceed the {gib(b.limit)} of one {s.gpu_spec.name} "
-                f"({s.gpus} GPU{'s' if s.gpus > 1 else ''}, tp={s.tp_degree}, pp={s.pp_degree})")
+        return (f"weights {gib(b.weights)} per GPU exceed the {gib(b.limit)} of one {d.gpu.name} "
+                f"({d.gpus} GPU{'s' if d.gpus > 1 else ''}, tp={d.tp}, pp={d.pp})")
     if b.kv_pool <= 0:
         return (f"no room for the KV cache: weights {gib(b.weights)} + activations {gib(b.activation)} + overhead "
                 f"{gib(b.overhead)} per GPU leave {gib(b.kv_pool)} of the engine's budget")
@@ -26,39 +31,45 @@ def _fit_reason(s: Scenario, b: mem.Budget, context: int, max_c: int) -> str | N
     return None
 
 
-def _memory(s: Scenario, b: mem.Budget, max_c: int, running: int) -> Memory:
-    w = b.plan
-    state_seq = mem.state_bytes_per_sequence(s)
+def _memory(d: Deployment, b: mem.Budget, max_c: int, running: int) -> Memory:
+    w = d.weights
     return Memory(
         weights_gib_per_gpu=b.weights / GIB, weights_gb_total=w.total_bytes / 1e9,
-        kv_cache_gib_per_gpu=max(b.kv_pool, 0.0) / GIB, kv_cache_tokens=mem.kv_pool_tokens(s, b),
-        kv_bytes_per_token=mem.kv_bytes_per_token(s), kv_bytes_per_token_per_gpu=mem.kv_bytes_per_token(s, per_gpu=True),
-        state_bytes_per_sequence=state_seq, activation_gib_per_gpu=b.activation / GIB,
+        kv_cache_gib_per_gpu=max(b.kv_pool, 0.0) / GIB, kv_cache_tokens=mem.kv_pool_tokens(d, b),
+        kv_bytes_per_token=d.kv_bytes_per_token, kv_bytes_per_token_per_gpu=d.kv_bytes_per_token_per_gpu,
+        state_bytes_per_sequence=d.state_bytes_per_sequence, activation_gib_per_gpu=b.activation / GIB,
         overhead_gib_per_gpu=b.overhead / GIB, total_gib_per_gpu=b.total / GIB, gpu_memory_gib=b.limit / GIB,
         free_gib_per_gpu=(b.limit - b.total) / GIB, max_concurrency=max_c,
-        max_context_at_concurrency=mem.max_context(s, b, max(1, running)) if max_c else 0,
-        cpu_offload_gib=w.cpu_bytes / GIB, block_size_tokens=b.pages.block_size if b.pages else mem.BLOCK)
+        max_context_at_concurrency=mem.max_context(d, b, max(1, running)) if max_c else 0,
+        cpu_offload_gib=w.cpu_bytes / GIB, block_size_tokens=d.pages.block_size if d.pages else mem.BLOCK)
 
 
-def estimate_scenario(s: Scenario) -> Estimate:
+def _load(s: Scenario, d: Deployment, b: mem.Budget, max_c: int) -> tuple[int, int]:
+    """(requests in flight, requests decoding together) at the scenario's concurrency."""
+    if s.concurrency == "max":  # offline: as many as memory and the engine admit, sized at the average context
+        reserve = s.input_len + round(d.engine.kv_reserve_output_share * s.output_len)
+        running = max(0, mem.max_concurrency(d, b, max(1, reserve)))
+        return running, running
+    return s.concurrency, min(s.concurrency, max_c)
+
+
+def estimate_scenario(s: Scenario, constants: Constants | None = None) -> Estimate:
+    """Estimate a validated Scenario; `constants` replaces data/engine_constants.csv (fits, what-ifs)."""
+    d = resolve(s, constants)
     context = s.input_len + s.output_len
     want = None if s.concurrency == "max" else s.concurrency
-    b = mem.budget(s, want or 1, context)
-    max_c = mem.max_concurrency(s, b, context)
-    if want is None:  # offline: as many as memory and the engine admit, sized at the average context
-        reserve = s.input_len + round(profile(s.engine).kv_reserve_output_share * s.output_len)
-        running = max(0, mem.max_concurrency(s, b, max(1, reserve)))
-        concurrency = running
-    else:
-        if s.engine in ("llamacpp", "transformers"):
-            b = mem.budget(s, want, context)
-        running, concurrency = min(want, max_c), want
-    reason = _fit_reason(s, b, context, max_c)
+    b = mem.budget(d, want or 1, context)
+    max_c = mem.max_concurrency(d, b, context)
+    if want and d.engine.allocates_per_request:
+        b = mem.budget(d, want, context)
+    concurrency, running = _load(s, d, b, max_c)
+    reason = _fit_reason(s, d, b, context, max_c)
     notes = []
     if reason is None and want and want > max_c:
         notes.append(f"only {max_c} of {want} requests fit at once; the others queue (TTFT includes the wait)")
-    perf = performance(s, concurrency, running) if reason is None and running >= 1 else Performance(concurrency=concurrency)
-    return Estimate(scenario=_dump(s), fits=reason is None, reason=reason, memory=_memory(s, b, max_c, running),
+    fits = reason is None and running >= 1
+    perf = performance(d, s, concurrency, running) if fits else Performance(concurrency=concurrency)
+    return Estimate(scenario=_dump(s), fits=reason is None, reason=reason, memory=_memory(d, b, max_c, running),
                     performance=perf, cost=cost(s, perf if reason is None else None), notes=notes)
 
 

@@ -11,11 +11,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import catalog
+from .compat import check_scenario
+from .engines import ENGINE_IDS, profile
 from .precision import FORMATS, KV_ALIASES, KV_BYTES, LLAMACPP_ONLY_KV
 from .schemas import GpuSpec, ModelSpec
 
-ENGINES = ("vllm", "sglang", "trtllm", "llamacpp", "transformers")
-Engine = Literal["vllm", "sglang", "trtllm", "llamacpp", "transformers"]
+ENGINES = ENGINE_IDS
+Engine = Literal[ENGINE_IDS]
 MAX_TOKENS = 10_000_000
 
 
@@ -107,8 +109,7 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self):
-        from .compat import check_scenario  # the engine/format/GPU rules live with their reasons
-        check_scenario(self)
+        check_scenario(self)  # the engine/format/GPU rules live with their reasons
         return self
 
     # Resolved views -----------------------------------------------------------------------------
@@ -130,11 +131,11 @@ class Scenario(BaseModel):
 
     @property
     def pp_degree(self) -> int:
-        """llama.cpp (--split-mode layer) and transformers (device_map="auto") place whole layers on
-        each GPU and run them one after another, so their default is pp = gpus."""
+        """Engines that place whole layers on each GPU (llama.cpp --split-mode layer, transformers
+        device_map="auto") run them one after another, so their default is pp = gpus."""
         if self.pp:
             return self.pp
-        return self.gpus if self.engine in ("llamacpp", "transformers") and not self.tp else 1
+        return self.gpus if profile(self.engine).splits_layers_by_default and not self.tp else 1
 
     @property
     def tp_degree(self) -> int:

@@ -104,7 +104,6 @@ class GpuSpec(Frozen):
     memory_gb_vendor: float
     memory_gib_usable: float            # what torch/the engine can allocate
     mem_bw_tbps: float
-    decode_bw_factor: float = 1.0       # measured derate of the bandwidth decode reaches (data/gpus.csv)
     bf16_dense_tflops: float
     fp8_dense_tflops: float | None
     int8_dense_tops: float | None

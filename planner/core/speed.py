@@ -10,18 +10,21 @@ at most max_num_batched_tokens tokens, with causal attention FLOPs 2 n_q d_h L^2
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from . import engines
-from .engines import EngineProfile, profile
-from .memory import VOCAB, kv_bytes_at_context, state_bytes_per_sequence, weights
-from .precision import FORMATS, class_bytes, compute_tflops, effective_format, kernel_class
-from .scenario import Scenario
-from .units import TB, TFLOP, US, MS
+from .memory import VOCAB, kv_bytes_at_context
+from .precision import compute_tflops, kernel_class
+from .units import MS, TB, TFLOP, US
+
+if TYPE_CHECKING:
+    from .deployment import Deployment
 
 EXPERT = ("expert_up", "expert_down")
 SMALL = ("norm", "router", "attn_small", "linear_small")
 PCIE_BUSBW_GBPS = 20.0   # PCIe pairs without NVLink: ~20-50 GB/s (modeling.md §5.5)
 NVLINK_BUSBW_SHARE = 0.8  # ring collectives reach ~80 % of unidirectional NVLink (gpus.md §5)
+PCIE_LATENCY_FACTOR = 2.5  # all-reduce latency over PCIe relative to NVLink (modeling.md §5.5)
+HOST_DRAM_TBPS = 0.2      # dual-channel-class server DRAM as reached by llama.cpp (modeling.md §4.4: 50-400 GB/s)
 
 
 def expert_union(num_experts: int, top_k: int, tokens: float) -> float:
@@ -49,67 +52,71 @@ class Step:
         return self.weights + self.attention + self.state + self.communication + self.fixed + self.cpu_wait
 
 
-def _dense_per_gpu(s: Scenario) -> tuple[float, float]:
+@dataclass(frozen=True)
+class Rates:
+    """What one GPU of the deployment reaches: bytes/s for weights and for KV/state, FLOP/s, collectives."""
+    weights_bps: float
+    memory_bps: float
+    flops: float
+    busbw_bps: float
+    allreduce_s: float      # latency of one all-reduce (PCIe-only parts pay more)
+    alltoall_s: float
+    ep_imbalance: float     # busiest expert-parallel rank over the mean (1 without ep)
+    expert_s: float         # fixed cost per touched expert per layer
+    attention_efficiency: float
+
+
+def dense_per_gpu(d: Deployment) -> tuple[float, float]:
     """(bytes, params) of the non-expert matrices one GPU reads per step, embedding table excluded."""
-    m = s.model_spec
-    by_class = class_bytes(m, FORMATS[s.weight_format])
-    tp, pp = s.tp_degree, s.pp_degree
+    m, by_class = d.model, d.class_bytes
     nbytes = params = 0.0
     for cls, b in by_class.items():
         if cls in EXPERT or cls in ("embed", "vision"):  # a gather, and a tower that runs on images only
             continue
-        split = 1 if cls in SMALL else tp
-        share = (1 / split) if cls in VOCAB else 1 / (split * pp)
+        split = 1 if cls in SMALL else d.tp
+        share = (1 / split) if cls in VOCAB else 1 / (split * d.pp)
         nbytes += b * share
         params += m.params[cls] * share
     if m.tied_embeddings:  # the tied table is the lm_head matmul too
-        nbytes += by_class["embed"] / tp
-        params += m.params["embed"] / tp
+        nbytes += by_class["embed"] / d.tp
+        params += m.params["embed"] / d.tp
     return nbytes, params
 
 
-def _bandwidth(s: Scenario, p: EngineProfile) -> float:
-    gpu = s.gpu_spec
-    fmt = effective_format(s.model_spec, FORMATS[s.weight_format])
-    eff = p.mem_efficiency * engines.GENERATION_BANDWIDTH.get(gpu.generation, 0.9) * gpu.decode_bw_factor
-    weight_eff = eff * engines.FORMAT_BANDWIDTH_EFFICIENCY[kernel_class(fmt, gpu)]
-    return gpu.mem_bw_tbps * TB * weight_eff, gpu.mem_bw_tbps * TB * eff
+def rates(d: Deployment) -> Rates:
+    gpu, c, p = d.gpu, d.constants, d.engine
+    eff = p.mem_efficiency * c.get(f"generation_bw.{gpu.generation}", c["generation_bw.other"]) * c.get(f"gpu_bw.{gpu.id}", 1.0)
+    weight_eff = eff * c[f"format_bw.{kernel_class(d.fmt, gpu)}"]
+    flops = (compute_tflops(d.fmt, gpu) * TFLOP * p.compute_efficiency
+             * c.get(f"generation_compute.{gpu.generation}", 1.0))
+    nvlink = gpu.max_gpus_scaleup_domain >= d.tp and gpu.scaleup_bw_gbps_unidir and gpu.max_gpus_scaleup_domain > 1
+    busbw = gpu.scaleup_bw_gbps_unidir * 1e9 * NVLINK_BUSBW_SHARE if nvlink else PCIE_BUSBW_GBPS * 1e9
+    pcie = busbw < PCIE_BUSBW_GBPS * 1e9 * 1.01
+    return Rates(gpu.mem_bw_tbps * TB * weight_eff, gpu.mem_bw_tbps * TB * eff, flops, busbw,
+                 p.allreduce_latency_us * US * (PCIE_LATENCY_FACTOR if pcie else 1.0), c["alltoall_latency_us"] * US,
+                 c["ep_imbalance"] if d.ep > 1 else 1.0, c["expert_overhead_us"] * US, c["attention_efficiency"])
 
 
-def _flops_rate(s: Scenario, p: EngineProfile) -> float:
-    share = engines.GENERATION_COMPUTE.get(s.gpu_spec.generation, 1.0)
-    return compute_tflops(FORMATS[s.weight_format], s.gpu_spec) * TFLOP * p.compute_efficiency * share
-
-
-def _busbw(s: Scenario) -> float:
-    gpu = s.gpu_spec
-    if gpu.max_gpus_scaleup_domain >= s.tp_degree and gpu.scaleup_bw_gbps_unidir and gpu.max_gpus_scaleup_domain > 1:
-        return gpu.scaleup_bw_gbps_unidir * 1e9 * NVLINK_BUSBW_SHARE
-    return PCIE_BUSBW_GBPS * 1e9
-
-
-def communication(s: Scenario, p: EngineProfile, tokens_local: float, tokens_global: float) -> float:
+def communication(d: Deployment, tokens_local: float) -> float:
     """Tensor-parallel all-reduces, expert-parallel all-to-alls and pipeline hand-offs of one step."""
-    m, tp, ep = s.model_spec, s.tp_degree, s.ep_degree
-    layers = m.num_layers / s.pp_degree
-    pcie = _busbw(s) < PCIE_BUSBW_GBPS * 1e9 * 1.01
-    alpha = p.allreduce_latency_us * US * (2.5 if pcie else 1.0)
+    m, r, tp, ep = d.model, d.rates, d.tp, d.ep
+    layers = m.num_layers / d.pp
     t = 0.0
     if tp > 1:
         msg = tokens_local * m.hidden_size * 2
-        t += 2 * layers * (alpha + 2 * (tp - 1) / tp * msg / _busbw(s))
+        t += 2 * layers * (r.allreduce_s + 2 * (tp - 1) / tp * msg / r.busbw_bps)
     if ep > 1 and m.is_moe:
-        moe_layers = m.moe_layers / s.pp_degree
+        moe_layers = m.moe_layers / d.pp
         msg = tokens_local * m.experts_per_token * m.hidden_size * 2 * (ep - 1) / ep
-        t += 2 * moe_layers * (engines.ALLTOALL_LATENCY_US * US + msg / _busbw(s))
-    if s.pp_degree > 1:
-        t += (s.pp_degree - 1) / s.pp_degree * (alpha + tokens_local * m.hidden_size * 2 / _busbw(s))
+        t += 2 * moe_layers * (r.alltoall_s + msg / r.busbw_bps)
+    if d.pp > 1:
+        t += (d.pp - 1) / d.pp * (r.allreduce_s + tokens_local * m.hidden_size * 2 / r.busbw_bps)
     return t
 
 
-def _attention_flops(s: Scenario, tokens: float, context: float, causal: bool) -> float:
+def _attention_flops(d: Deployment, tokens: float, context: float, causal: bool) -> float:
     """Score and value FLOPs per GPU for `tokens` queries against `context` cached tokens."""
-    m, tp = s.model_spec, s.tp_degree
+    m, tp = d.model, d.tp
     heads = m.num_heads / tp
     flops = 0.0
     for g in m.layers:
@@ -119,81 +126,75 @@ def _attention_flops(s: Scenario, tokens: float, context: float, causal: bool) -
         span = min(context, g.window) if g.window else context
         dim = (2 * m.kv_lora_rank + m.qk_rope_head_dim) if g.attention == "mla" else 2 * m.head_dim
         flops += g.count * tokens * 2 * heads * dim * (span / 2 if causal else span)
-    return flops / s.pp_degree
+    return flops / d.pp
 
 
-def _experts(s: Scenario, expert_layer_bytes: float, layers: float, tokens: float) -> tuple[float, float, float]:
+def _experts(d: Deployment, layers: float, tokens: float) -> tuple[float, float, float]:
     """(experts touched per layer, bytes one GPU reads, FLOPs one GPU runs) for `tokens` routed tokens."""
-    m = s.model_spec
+    m = d.model
     if not m.num_experts:
         return 0.0, 0.0, 0.0
     touched = expert_union(m.num_experts, m.experts_per_token, tokens)
-    split = s.ep_degree if s.ep_degree > 1 else s.tp_degree
-    flops = 2 * tokens * m.experts_per_token * m.params_per_expert * m.moe_layers / s.pp_degree / split
-    return touched, expert_layer_bytes * layers * touched / m.num_experts, flops
+    split = d.ep if d.ep > 1 else d.tp
+    flops = 2 * tokens * m.experts_per_token * m.params_per_expert * m.moe_layers / d.pp / split
+    return touched, d.weights.expert_bytes_per_layer_per_gpu * layers * touched / m.num_experts, flops
 
 
-def decode_step(s: Scenario, batch: float, context: float, tokens_per_seq: int = 1, prefill_tokens: float = 0.0) -> Step:
+def decode_step(d: Deployment, batch: float, context: float, tokens_per_seq: int = 1, prefill_tokens: float = 0.0,
+                prompt_len: int = 0) -> Step:
     """One step of `batch` decoding sequences at `context` tokens plus `prefill_tokens` prompt tokens
-    of arriving requests (over all replicas), per GPU."""
-    p, m = profile(s.engine), s.model_spec
-    bw_weights, bw = _bandwidth(s, p)
-    flops_rate = _flops_rate(s, p)
-    local = batch / s.dp_degree                      # sequences whose attention this GPU runs
-    tokens_local = (batch * tokens_per_seq + prefill_tokens) / s.dp_degree
-    tokens_global = (batch * tokens_per_seq + prefill_tokens) / max(1, s.dp_degree // s.ep_degree)
-    dense_bytes, dense_params = _dense_per_gpu(s)
-    w = weights(s)
-    gpu_layers = (m.moe_layers - min(s.cpu_offload_experts, m.moe_layers)) / s.pp_degree
-    routed = tokens_global if s.ep_degree > 1 else tokens_local
-    touched, expert_bytes, expert_flops = _experts(s, w.expert_bytes_per_layer_per_gpu, gpu_layers, routed)
-    imbalance = engines.EP_IMBALANCE if s.ep_degree > 1 else 1.0
-    gemm = max((dense_bytes + expert_bytes * imbalance) / bw_weights,
-               (2 * tokens_local * dense_params + expert_flops * imbalance) / flops_rate)
-    gemm += _cpu_experts_time(s, touched)
-    per_gpu_experts = touched / (s.ep_degree if s.ep_degree > 1 else 1)
-    gemm += per_gpu_experts * gpu_layers * engines.EXPERT_OVERHEAD_US * US
-    kv = local * kv_bytes_at_context(s, int(context))
-    attn_flops = _attention_flops(s, local * tokens_per_seq, context, causal=False)
+    (of `prompt_len`-token prompts) of arriving requests (over all replicas), per GPU."""
+    p, m, r = d.engine, d.model, d.rates
+    local = batch / d.dp                      # sequences whose attention this GPU runs
+    tokens_local = (batch * tokens_per_seq + prefill_tokens) / d.dp
+    tokens_global = (batch * tokens_per_seq + prefill_tokens) / max(1, d.dp // d.ep)
+    dense_bytes, dense_params = d.dense
+    gpu_layers = (m.moe_layers - min(d.cpu_offload_experts, m.moe_layers)) / d.pp
+    routed = tokens_global if d.ep > 1 else tokens_local
+    touched, expert_bytes, expert_flops = _experts(d, gpu_layers, routed)
+    gemm = max((dense_bytes + expert_bytes * r.ep_imbalance) / r.weights_bps,
+               (2 * tokens_local * dense_params + expert_flops * r.ep_imbalance) / r.flops)
+    gemm += _cpu_experts_time(d, touched)
+    per_gpu_experts = touched / (d.ep if d.ep > 1 else 1)
+    gemm += per_gpu_experts * gpu_layers * r.expert_s
+    kv = local * kv_bytes_at_context(d, int(context))
+    attn_flops = _attention_flops(d, local * tokens_per_seq, context, causal=False)
     if prefill_tokens:
-        attn_flops += _attention_flops(s, prefill_tokens / s.dp_degree, s.input_len, causal=True)
-    attention = max(kv / (bw * engines.ATTENTION_EFFICIENCY), attn_flops / flops_rate)
-    state = 2 * local * state_bytes_per_sequence(s, per_gpu=True) / bw
-    fixed = m.num_layers / s.pp_degree * p.layer_overhead_us * US + p.step_overhead_ms * MS
-    comm = communication(s, p, tokens_local, tokens_global)
+        attn_flops += _attention_flops(d, prefill_tokens / d.dp, prompt_len, causal=True)
+    attention = max(kv / (r.memory_bps * r.attention_efficiency), attn_flops / r.flops)
+    state = 2 * local * d.state_bytes_per_sequence_per_gpu / r.memory_bps
+    fixed = m.num_layers / d.pp * p.layer_overhead_us * US + p.step_overhead_ms * MS
+    comm = communication(d, tokens_local)
     gpu_time = gemm + attention + state + comm + fixed
-    cpu_time = local * s.pp_degree * p.seq_overhead_us * US
+    cpu_time = local * d.pp * p.seq_overhead_us * US
     return Step(gemm, attention, state, comm, fixed, max(0.0, cpu_time - gpu_time))
 
 
-def _cpu_experts_time(s: Scenario, touched: float) -> float:
+def _cpu_experts_time(d: Deployment, touched: float) -> float:
     """Experts kept in host RAM are read by the CPU at DRAM speed (llama.cpp --n-cpu-moe)."""
-    m = s.model_spec
-    if not s.cpu_offload_experts or not m.num_experts:
+    m = d.model
+    if not d.cpu_offload_experts or not m.num_experts:
         return 0.0
-    w = weights(s)
-    per_layer = w.cpu_bytes / max(1, min(s.cpu_offload_experts, m.moe_layers))
-    host_bw = 0.2 * TB  # dual-channel-class server DRAM as reached by llama.cpp (modeling.md §4.4: 50-400 GB/s)
-    return min(s.cpu_offload_experts, m.moe_layers) * per_layer * touched / m.num_experts / host_bw
+    offloaded = min(d.cpu_offload_experts, m.moe_layers)
+    per_layer = d.weights.cpu_bytes / max(1, offloaded)
+    return offloaded * per_layer * touched / m.num_experts / (HOST_DRAM_TBPS * TB)
 
 
-def prefill_time(s: Scenario, prompt: int) -> float:
+def prefill_time(d: Deployment, prompt: int) -> float:
     """Seconds to prefill one prompt alone, chunked by the engine's batched-token budget."""
     if prompt <= 0:
         return 0.0
-    p, m = profile(s.engine), s.model_spec
-    chunk = min(prompt, s.max_num_batched_tokens or p.max_num_batched_tokens(s.gpu_spec))
-    bw_weights, bw = _bandwidth(s, p)
-    flops_rate = _flops_rate(s, p)
-    dense_bytes, dense_params = _dense_per_gpu(s)
-    w = weights(s)
+    p, m, r = d.engine, d.model, d.rates
+    chunk = min(prompt, d.max_num_batched_tokens)
+    dense_bytes, dense_params = d.dense
+    fixed = m.num_layers / d.pp * p.layer_overhead_us * US
     total, done = 0.0, 0
     while done < prompt:
         n = min(chunk, prompt - done)
-        _, expert_bytes, expert_flops = _experts(s, w.expert_bytes_per_layer_per_gpu, m.moe_layers / s.pp_degree, n)
-        gemm = max((dense_bytes + expert_bytes) / bw_weights, (2 * n * dense_params + expert_flops) / flops_rate)
-        attn_flops = _attention_flops(s, n, done + n / 2, causal=False) if done else _attention_flops(s, n, n, causal=True)
-        attention = max(kv_bytes_at_context(s, done) / bw, attn_flops / flops_rate)
-        total += gemm + attention + communication(s, p, n, n) + m.num_layers / s.pp_degree * p.layer_overhead_us * US
+        _, expert_bytes, expert_flops = _experts(d, m.moe_layers / d.pp, n)
+        gemm = max((dense_bytes + expert_bytes) / r.weights_bps, (2 * n * dense_params + expert_flops) / r.flops)
+        attn_flops = _attention_flops(d, n, done + n / 2, causal=False) if done else _attention_flops(d, n, n, causal=True)
+        attention = max(kv_bytes_at_context(d, done) / r.memory_bps, attn_flops / r.flops)
+        total += gemm + attention + communication(d, n) + fixed
         done += n
     return total + p.step_overhead_ms * MS

@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import math
 
-from .engines import profile
+from .deployment import Deployment
 from .results import Performance
 from .scenario import Scenario
 from .speed import Step, decode_step, prefill_time
 from .units import MS
 
 
-def _step(s: Scenario, batch: int, context: float, prefill_tokens: float) -> tuple[Step, float]:
+def _step(d: Deployment, s: Scenario, batch: int, context: float, prefill_tokens: float) -> tuple[Step, float]:
     """(per-stage step, seconds per generated token of one sequence)."""
-    pp = s.pp_degree
+    pp = d.pp
     micro = max(1.0, batch / pp)
-    step = decode_step(s, micro, context, 1 + s.spec_tokens, prefill_tokens / pp)
+    step = decode_step(d, micro, context, 1 + d.spec_tokens, prefill_tokens / pp, s.input_len)
     per_token = pp * step.total * _decode_factor(s)
-    if s.spec_tokens:
-        per_token /= s.acceptance_length
+    if d.spec_tokens:
+        per_token /= d.acceptance_length
     return step, per_token
 
 
@@ -36,26 +36,25 @@ def _bound(step: Step) -> str:
     return max(parts, key=parts.get)
 
 
-def performance(s: Scenario, concurrency: int, running: int) -> Performance:
+def performance(d: Deployment, s: Scenario, concurrency: int, running: int) -> Performance:
     """Figures for `concurrency` requests in flight of which `running` decode together."""
-    p = profile(s.engine)
     li, lo = s.input_len, max(1, s.output_len)
     # the other requests' prompts arrive at (running - 1) / lo per step and share the decode steps
-    step, tpot = _step(s, running, li + lo / 2, (running - 1) * li / lo)
-    prefill_one = prefill_time(s, li) * _prefill_factor(s)
+    step, tpot = _step(d, s, running, li + lo / 2, (running - 1) * li / lo)
+    prefill_one = prefill_time(d, li) * _prefill_factor(s)
     queue = 0.0
     if concurrency > running:  # the rest wait for a free slot: whole requests ahead of them
         queue = (concurrency - running) / running * (lo * tpot)
-    chunks = math.ceil(li / (s.max_num_batched_tokens or p.max_num_batched_tokens(s.gpu_spec))) if li else 0
+    chunks = math.ceil(li / d.max_num_batched_tokens) if li else 0
     busy = tpot if running > 1 else 0.0  # a new prompt waits for the step in flight, then shares steps
-    steady = _ttft_overhead_s(s, p) + prefill_one + 0.5 * busy + chunks * (step.attention + step.state) * s.pp_degree + queue
-    ttft = steady + max(0.0, _wave_wait(s, running, prefill_one) - prefill_one)
+    steady = _ttft_overhead_s(d, s) + prefill_one + 0.5 * busy + chunks * (step.attention + step.state) * d.pp + queue
+    ttft = steady + max(0.0, _wave_wait(d, s, running, prefill_one) - prefill_one)
     e2e = ttft + (lo - 1) * tpot
     # throughput counts each prompt's prefill once: it is already spread over the decode steps
     e2e_steady = steady + (lo - 1) * tpot
     return Performance(
         concurrency=concurrency, running_batch=running, ttft_ms=ttft / MS, tpot_ms=tpot / MS,
-        itl_ms=tpot * (s.acceptance_length or 1) / MS if s.spec_tokens else tpot / MS,
+        itl_ms=tpot * (d.acceptance_length or 1) / MS if d.spec_tokens else tpot / MS,
         output_tokens_per_s=concurrency * lo / e2e_steady, output_tokens_per_s_per_user=1 / tpot, e2e_latency_s=e2e,
         prefill_tokens_per_s=li / prefill_one if li and prefill_one else None,
         request_throughput_per_s=concurrency / e2e_steady,
@@ -65,20 +64,19 @@ def performance(s: Scenario, concurrency: int, running: int) -> Performance:
         bound=_bound(step))
 
 
-def _wave_wait(s: Scenario, running: int, prefill_one: float) -> float:
+def _wave_wait(d: Deployment, s: Scenario, running: int, prefill_one: float) -> float:
     """Mean time to the end of its own prefill for a prompt arriving with `running - 1` others.
 
     Closed-loop clients with equal lengths finish together and send their next prompts together;
     when such a wave holds more prompt tokens than one step's budget, prompts queue behind each
     other (vllm bench serve at concurrency 256, 2k prompts: mean TTFT 1.4 s; calibration.csv c231).
     """
-    li = s.input_len
-    budget = s.max_num_batched_tokens or profile(s.engine).max_num_batched_tokens(s.gpu_spec)
+    li, budget = s.input_len, d.max_num_batched_tokens
     if running <= 1 or li == 0 or running * li <= budget:
         return 0.0
     per_chunk = max(1, budget // li)
-    chunk_time = prefill_time(s, li * per_chunk) * _prefill_factor(s) if per_chunk > 1 else prefill_one
-    burst = math.ceil(running / s.dp_degree / per_chunk) * chunk_time
+    chunk_time = prefill_time(d, li * per_chunk) * _prefill_factor(s) if per_chunk > 1 else prefill_one
+    burst = math.ceil(running / d.dp / per_chunk) * chunk_time
     return burst * (running + 1) / (2 * running)
 
 
@@ -90,7 +88,7 @@ def _prefill_factor(s: Scenario) -> float:
     return s.calibration.prefill_time_factor if s.calibration else 1.0
 
 
-def _ttft_overhead_s(s: Scenario, p) -> float:
+def _ttft_overhead_s(d: Deployment, s: Scenario) -> float:
     if s.calibration and s.calibration.ttft_overhead_ms is not None:
         return s.calibration.ttft_overhead_ms * MS
-    return p.ttft_overhead_ms * MS
+    return d.engine.ttft_overhead_ms * MS

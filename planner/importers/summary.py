@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from planner.core import memory
+from planner.core.deployment import resolve
 from planner.core.scenario import Scenario
 
 from .config import ImportResult
@@ -12,7 +12,8 @@ from .config import ImportResult
 def memory_figures(spec) -> dict:
     """Whole-model KV bytes per token and state bytes per sequence (bf16, the planner's formulas)."""
     s = Scenario(model=spec, weights="bf16", kv_dtype="bf16", input_len=1, output_len=1)
-    return {"kv_bytes_per_token": memory.kv_bytes_per_token(s), "state_bytes_per_sequence": memory.state_bytes_per_sequence(s)}
+    d = resolve(s)
+    return {"kv_bytes_per_token": d.kv_bytes_per_token, "state_bytes_per_sequence": d.state_bytes_per_sequence}
 
 
 def summary(result: ImportResult) -> dict:

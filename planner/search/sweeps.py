@@ -10,6 +10,8 @@ import math
 
 from pydantic import ValidationError
 
+from planner.core.deployment import resolve
+from planner.core.engines import profile
 from planner.core.estimate import estimate_scenario
 from planner.core import memory as mem
 from planner.core.precision import FORMATS, class_bytes
@@ -31,12 +33,13 @@ def context_points(s: Scenario, est, n: int = 40) -> list[dict]:
                       | {s.input_len + s.output_len})
     batch = _running(s, est)
     per_gpu = math.ceil(batch / s.dp_degree)
-    b = mem.budget(s, batch, s.input_len + s.output_len)
+    d = resolve(s)
+    b = mem.budget(d, batch, s.input_len + s.output_len)
     fixed = b.weights + b.activation + b.overhead
     rows = []
     for ctx in contexts:
-        need = mem.request_bytes(s, ctx, b.pages) * per_gpu
-        fits = est.memory.kv_cache_gib_per_gpu > 0 and mem.max_concurrency(s, b, ctx) >= batch
+        need = mem.request_bytes(d, ctx) * per_gpu
+        fits = est.memory.kv_cache_gib_per_gpu > 0 and mem.max_concurrency(d, b, ctx) >= batch
         rows.append(dict(context=ctx, need_gib=(fixed + need) / GIB, kv_gib=need / GIB, fits=fits))
     return rows
 
@@ -68,13 +71,14 @@ def format_points(model, formats=CHART_FORMATS) -> list[dict]:
 
 def _variants(s: Scenario) -> list[tuple[str, dict]]:
     out = [(f"fits with {n} GPUs (tp={n})", dict(gpus=n, tp=n, pp=None)) for n in (2, 4, 8) if n > s.gpus]
-    if s.engine != "llamacpp":
+    gguf_only = profile(s.engine).other_formats is not None  # llama.cpp: GGUF types (and 16-bit) only
+    if not gguf_only:
         out += [(f"fits in {w} weights", dict(weights=w)) for w in ("fp8", "nvfp4", "int4-awq") if w != s.weight_format]
         out += [("fits with an fp8 KV cache", dict(kv_dtype="fp8"))]
     else:
         out += [(f"fits in {w}", dict(weights=w)) for w in ("gguf-q4_k_m", "gguf-q2_k") if w != s.weight_format]
     out += [(f"fits in fp8 on {n} GPUs (tp={n})", dict(gpus=n, tp=n, pp=None, weights="fp8")) for n in (2, 4, 8)
-            if n > s.gpus and s.engine != "llamacpp"]
+            if n > s.gpus and not gguf_only]
     return out
 
 

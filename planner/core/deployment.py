@@ -1,0 +1,130 @@
+"""A deployment resolved once: what memory, speed and cost read about a model on a GPU configuration.
+
+`resolve(scenario)` keeps the parts of a Scenario that do not depend on the workload (model, GPU,
+parallel layout, engine with its tuned constants, formats, engine caps) and derives, once and on first
+use, the figures every stage reads: weights by tensor class and per GPU, KV and state bytes per token
+and per sequence, engine overheads, effective bandwidth and FLOP rates, the communication topology.
+Equal layouts share one Deployment across a sweep (recommend, charts), whatever the workload.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from . import memory, speed
+from .constants import Constants, load
+from .engines import EngineProfile, profile
+from .precision import FORMATS, WeightFormat, effective_format
+from .scenario import Scenario
+from .schemas import GpuSpec, ModelSpec
+from .units import GIB
+
+_CACHE: dict[tuple, Deployment] = {}
+_CACHE_MAX = 20_000
+
+
+@dataclass(frozen=True, eq=False)
+class Deployment:
+    model: ModelSpec
+    gpu: GpuSpec
+    engine: EngineProfile             # rules plus tuned constants
+    constants: Constants
+    gpus: int
+    tp: int
+    pp: int
+    ep: int
+    dp: int                           # attention data-parallel replicas (gpus = tp * pp * dp)
+    weight_format: str
+    kv_dtype: str
+    state_dtype: str
+    spec_tokens: int
+    acceptance_length: float | None
+    cpu_offload_experts: int
+    gpu_memory_utilization: float | None
+    max_num_seqs: int                 # the engine's running-request cap per replica
+    max_num_batched_tokens: int       # tokens per step (chunked prefill budget)
+
+    @cached_property
+    def fmt(self) -> WeightFormat:
+        return effective_format(self.model, FORMATS[self.weight_format])
+
+    @cached_property
+    def class_bytes(self) -> dict[str, float]:
+        return memory.class_bytes_of(self)
+
+    @cached_property
+    def weights(self) -> memory.Weights:
+        return memory.weights(self)
+
+    @cached_property
+    def kv_layers(self) -> tuple[memory.KvGroup, ...]:
+        return memory.kv_groups(self)
+
+    @cached_property
+    def kv_bytes_per_token(self) -> float:
+        return memory.kv_bytes_per_token(self)
+
+    @cached_property
+    def kv_bytes_per_token_per_gpu(self) -> float:
+        return memory.kv_bytes_per_token(self, per_gpu=True)
+
+    @cached_property
+    def state_bytes_per_sequence(self) -> float:
+        return memory.state_bytes_per_sequence(self)
+
+    @cached_property
+    def state_bytes_per_sequence_per_gpu(self) -> float:
+        return memory.state_bytes_per_sequence(self, per_gpu=True)
+
+    @cached_property
+    def pages(self) -> memory.HybridPages | None:
+        return memory.hybrid_pages(self)
+
+    @cached_property
+    def overheads(self) -> tuple[float, float, float]:
+        return memory.overheads(self)
+
+    @cached_property
+    def memory_fraction(self) -> float:
+        if self.gpu_memory_utilization is not None:
+            return self.gpu_memory_utilization
+        return self.engine.memory_fraction(self.tp)
+
+    @property
+    def limit_bytes(self) -> float:
+        return self.gpu.memory_gib_usable * GIB
+
+    @cached_property
+    def dense(self) -> tuple[float, float]:
+        return speed.dense_per_gpu(self)
+
+    @cached_property
+    def rates(self) -> speed.Rates:
+        return speed.rates(self)
+
+
+def _key(s: Scenario, constants: Constants) -> tuple:
+    return (id(s.model_spec), s.gpu, s.gpus, s.tp_degree, s.pp_degree, s.ep_degree, s.engine, s.weight_format,
+            s.kv_dtype, s.state_dtype, s.spec_tokens, s.acceptance_length, s.cpu_offload_experts,
+            s.gpu_memory_utilization, s.max_num_seqs, s.max_num_batched_tokens, constants)
+
+
+def resolve(s: Scenario, constants: Constants | None = None) -> Deployment:
+    """The deployment of `s` (shared by every scenario with the same layout and constants)."""
+    constants = constants or load()
+    key = _key(s, constants)
+    d = _CACHE.get(key)
+    if d is not None and d.model is s.model_spec:  # id() of a collected spec can be reused: check identity
+        return d
+    engine, gpu = profile(s.engine, constants), s.gpu_spec
+    d = Deployment(model=s.model_spec, gpu=gpu, engine=engine, constants=constants, gpus=s.gpus, tp=s.tp_degree,
+                   pp=s.pp_degree, ep=s.ep_degree, dp=s.dp_degree, weight_format=s.weight_format,
+                   kv_dtype=s.kv_dtype, state_dtype=s.state_dtype, spec_tokens=s.spec_tokens,
+                   acceptance_length=s.acceptance_length, cpu_offload_experts=s.cpu_offload_experts,
+                   gpu_memory_utilization=s.gpu_memory_utilization,
+                   max_num_seqs=s.max_num_seqs or engine.max_num_seqs(gpu),
+                   max_num_batched_tokens=s.max_num_batched_tokens or engine.max_num_batched_tokens(gpu))
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[key] = d
+    return d
