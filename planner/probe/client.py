@@ -213,6 +213,13 @@ class Slot:
                 return result
         return result
 
+    async def open(self, t: Target) -> None:
+        """Connect ahead of the level (best effort), so a thousand connects do not land inside the timings."""
+        try:
+            self.conn = await _connect(t, min(time.perf_counter() + t.connect_timeout_s, t.deadline))
+        except (OSError, asyncio.TimeoutError, Stopped, net.PolicyError):
+            self.conn = None  # the request itself will try again and report why
+
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()

@@ -94,10 +94,12 @@ async def _pause(t: Target, seconds: float) -> None:
 async def _run_level(t: Target, cfg: ProbeConfig, c: int, words: int, seed: int, on_result: Progress | None) -> LevelResult:
     results: list[RequestResult] = []
     counter = iter(range(cfg.requests))
+
+    slots = [Slot() for _ in range(c)]
+    await asyncio.gather(*(s.open(t) for s in slots))
     t_level = time.perf_counter()
 
-    async def worker():
-        slot = Slot()
+    async def worker(slot: Slot):
         try:
             while not t.stop.is_set() and time.perf_counter() < t.deadline and (i := next(counter, None)) is not None:
                 start = time.perf_counter() - t_level
@@ -111,7 +113,7 @@ async def _run_level(t: Target, cfg: ProbeConfig, c: int, words: int, seed: int,
         finally:
             slot.close()
 
-    await asyncio.gather(*(worker() for _ in range(c)))
+    await asyncio.gather(*(worker(s) for s in slots))
     wall = max((r.start_s + (r.e2e_s or 0.0) for r in results if r.ok), default=time.perf_counter() - t_level)
     return level(c, results, wall, cfg.ttft_ms_target, cfg.tpot_ms_target, cfg.usd_per_gpu_hour, cfg.gpus)
 
