@@ -10,7 +10,7 @@ def test_ranking_and_reasons():
                             gpus=["h100-sxm", "h200-sxm", "b200-hgx", "a100-80gb-sxm"])
     assert rec.evaluated >= 100
     ok = [c for c in rec.candidates if c.meets_targets]
-    costs = [c.usd_per_million_output_tokens for c in ok]
+    costs = [c.usd_per_request for c in ok]  # all GPU time of a request (issue 13)
     assert costs == sorted(costs) and ok[0] is rec.best
     assert all(c.tpot_ms <= 30 for c in ok)
     reasons = " | ".join(c.reason or "" for c in rec.candidates if not c.meets_targets)

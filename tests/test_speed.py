@@ -61,7 +61,7 @@ def test_cost_per_million_tokens():
     e = planner.estimate(model=QWEN_NEXT, gpu="h200-sxm", gpus=2, concurrency=16, usd_per_gpu_hour=3.5)
     c, p = e.cost, e.performance
     assert c.usd_per_hour == 7.0
-    assert c.usd_per_million_output_tokens == pytest.approx(7.0 / (p.output_tokens_per_s * 3600) * 1e6)
+    assert c.usd_per_million_output_tokens_all_in == pytest.approx(7.0 / (p.output_tokens_per_s * 3600) * 1e6)
     catalog_price = planner.estimate(model=QWEN_NEXT, gpu="h200-sxm", gpus=2).cost
     assert catalog_price.usd_per_gpu_hour == 4.07 and "Nebius" in catalog_price.price_source
 

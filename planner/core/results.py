@@ -45,10 +45,17 @@ class Performance(_Result):
 
 
 class Cost(_Result):
+    """Rented GPUs (planner/core/cost.py). The input and output $/M figures split the GPU time between prefill
+    and decode, so input_len x input + output_len x output ($/M over 1e6) = usd_per_request: add them like API prices."""
     usd_per_gpu_hour: float | None = None
     usd_per_hour: float | None = None
-    usd_per_million_output_tokens: float | None = None
-    usd_per_million_input_tokens: float | None = None
+    usd_per_million_output_tokens: float | None = None   # decode share of the GPU time, per output token
+    usd_per_million_input_tokens: float | None = None    # prefill share of the GPU time, per input token
+    usd_per_request: float | None = None                 # all GPU time of one request at this concurrency
+    usd_per_million_tokens_blended: float | None = None  # usd_per_request over input + output tokens
+    usd_per_million_output_tokens_all_in: float | None = None  # every GPU-second charged to output (what a probe measures)
+    prefill_share: float | None = None                   # share of a request's GPU time that is prefill (0..1)
+    gpu_s_per_request: float | None = None               # GPU-seconds per request (GPUs / requests per second)
     price_source: str = ""
 
 

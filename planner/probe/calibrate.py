@@ -89,7 +89,7 @@ def compare(probe: ProbeResult, scenario: dict, calibration: Calibration | None 
             m, p = _measured(lv, metric), getattr(est.performance, field)
             rows.append(Row(concurrency=lv.concurrency, metric=metric, measured=m, predicted=p, error_pct=_err(p, m)))
         if lv.usd_per_million_output_tokens is not None:  # $/GPU-hour x GPUs entered by the user, both sides
-            m, p = lv.usd_per_million_output_tokens, est.cost.usd_per_million_output_tokens
+            m, p = lv.usd_per_million_output_tokens, est.cost.usd_per_million_output_tokens_all_in  # both all-in
             rows.append(Row(concurrency=lv.concurrency, metric="usd_per_million_output_tokens", measured=m,
                             predicted=p, error_pct=_err(p, m)))
     return rows

@@ -37,6 +37,8 @@ class Candidate(BaseModel):
     usd_per_hour: float | None = None
     usd_per_million_output_tokens: float | None = None
     usd_per_million_input_tokens: float | None = None
+    usd_per_request: float | None = None  # all GPU time of a request (planner/core/cost.py); at a demand, all replicas
+    replicas: int | None = None           # with requests_per_s: replicas of this configuration for the demand
     weights_gib_per_gpu: float | None = None
     total_gib_per_gpu: float | None = None
     gpu_memory_gib: float | None = None
@@ -52,6 +54,7 @@ class Recommendation(BaseModel):
     ttft_ms_max: float | None
     tpot_ms_max: float | None
     budget_usd_per_hour: float | None
+    requests_per_s: float | None = None  # peak demand, when sized by demand
     candidates: list[Candidate]
 
     @property
@@ -102,7 +105,7 @@ def evaluate(model: str | ModelSpec, gpu: str, count: int, engine: str, weights:
     figures = dict(ttft_ms=perf.ttft_ms, tpot_ms=perf.tpot_ms, output_tokens_per_s=perf.output_tokens_per_s,
                    output_tokens_per_s_per_user=perf.output_tokens_per_s_per_user, usd_per_hour=cost.usd_per_hour,
                    usd_per_million_output_tokens=cost.usd_per_million_output_tokens,
-                   usd_per_million_input_tokens=cost.usd_per_million_input_tokens,
+                   usd_per_million_input_tokens=cost.usd_per_million_input_tokens, usd_per_request=cost.usd_per_request,
                    weights_gib_per_gpu=mem.weights_gib_per_gpu, total_gib_per_gpu=mem.total_gib_per_gpu,
                    gpu_memory_gib=mem.gpu_memory_gib, max_concurrency=mem.max_concurrency)
     if not est.fits:
@@ -114,7 +117,7 @@ def evaluate(model: str | ModelSpec, gpu: str, count: int, engine: str, weights:
 
 
 def _sort_key(c: Candidate):
-    cost = c.usd_per_million_output_tokens
+    cost = c.usd_per_request  # the $/M input and output halves add up to it (cost.py)
     return (not c.meets_targets, not c.fits, cost if cost is not None else float("inf"), c.gpus, c.gpu, c.engine)
 
 
@@ -123,12 +126,14 @@ def recommend(model: str | ModelSpec, input_len: int = 1024, output_len: int = 2
               budget_usd_per_hour: float | None = None, gpus: list[str] | None = None,
               engines: list[str] | None = None, counts: tuple[int, ...] = COUNTS,
               weights: list[str] | None = None, kv_dtype: str = "auto",
-              prices: dict[str, float] | None = None) -> Recommendation:
+              prices: dict[str, float] | None = None, requests_per_s: float | None = None) -> Recommendation:
     """Rank every catalog GPU x count x weight format x engine for one workload and service targets.
-    `prices` overrides the catalog's $/GPU-hour by GPU id (needed to rank GPUs without a list price)."""
+    `prices` overrides the catalog's $/GPU-hour by GPU id (needed to rank GPUs without a list price).
+    `requests_per_s` (peak, open loop) sizes each configuration's replicas instead of using `concurrency`."""
     spec = Scenario(model=model, input_len=input_len, output_len=output_len, concurrency=concurrency).model_spec
     model = model if isinstance(model, ModelSpec) else spec.id
-    workload = dict(input_len=input_len, output_len=output_len, concurrency=concurrency, kv_dtype=kv_dtype)
+    workload = dict(input_len=input_len, output_len=output_len, kv_dtype=kv_dtype,
+                    concurrency=concurrency if requests_per_s is None else 1)  # demand mode: screen at one request
     targets = (ttft_ms_max, tpot_ms_max, budget_usd_per_hour)
     gpu_ids = [catalog.gpu(g).id for g in gpus] if gpus else list(catalog.gpus())
     for e in engines or ():
@@ -137,11 +142,15 @@ def recommend(model: str | ModelSpec, input_len: int = 1024, output_len: int = 2
     prices = {catalog.gpu(g).id: p for g, p in (prices or {}).items()}
     cands = [evaluate(model, g, n, e, w, {**workload, "usd_per_gpu_hour": prices.get(g)}, targets)
              for g in gpu_ids for n in counts for w in (weights or _formats(spec)) for e in (engines or ENGINES)]
+    if requests_per_s is not None:  # replicas for the demand (planner/search/demand.py)
+        from .demand import at_demand
+        cands = [c.model_copy(update=at_demand(c.model_dump(), model, workload, requests_per_s, targets))
+                 if c.meets_targets else c for c in cands]  # the others miss at one request or lack a price
     ranked = sorted(cands, key=_sort_key)
     ranked = [c.model_copy(update={"rank": i + 1}) if c.meets_targets else c for i, c in enumerate(ranked)]
     return Recommendation(model=spec.id, input_len=input_len, output_len=output_len, concurrency=concurrency,
                           ttft_ms_max=ttft_ms_max, tpot_ms_max=tpot_ms_max, budget_usd_per_hour=budget_usd_per_hour,
-                          candidates=ranked)
+                          requests_per_s=requests_per_s, candidates=ranked)
 
 
 def shortfall(c: Candidate, ttft_ms_max: float | None = None, tpot_ms_max: float | None = None,
