@@ -123,6 +123,7 @@ class LevelResult(BaseModel):
     wall_time_s: float = 0.0
     usd_per_million_output_tokens: float | None = None
     cached_input_tokens: int | None = None     # None: the server did not say
+    request_rate_per_s: float | None = None    # an imported open-loop run's configured rate (bench_results)
 
 
 class ProbeResult(BaseModel):
@@ -143,3 +144,4 @@ class ProbeResult(BaseModel):
     usd_per_gpu_hour: float | None = None
     gpus: int = 1
     stopped: bool = False
+    source: str | None = None                  # tool and version of an imported result file (bench_results)
