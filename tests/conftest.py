@@ -1,1 +1,1 @@
-from conftest_probe import fault_log, fault_server, smollm_server  # noqa: F401 - probe fixtures
+from conftest_probe import fault_log, fault_server, hostile_server, smollm_server  # noqa: F401 - probe fixtures

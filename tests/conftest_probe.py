@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import signal
+import socketserver
 import socket
 import subprocess
 import sys
@@ -230,3 +231,102 @@ def fault_log():
     """Requests the fault server saw during one test."""
     FaultHandler.seen.clear()
     return FaultHandler.seen
+
+
+class HostileHandler(socketserver.BaseRequestHandler):
+    """Raw HTTP/1.1 misbehaviour, by path /<mode>/...: what a hostile endpoint would send (issue #11)."""
+    key_cut = 200  # echo401cut: where the key starts in the 401 body
+
+    def handle(self):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            more = self.request.recv(65536)
+            if not more:
+                return
+            data += more
+        head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+        path = head.split(" ")[1]
+        auth = next((h.split(":", 1)[1].strip() for h in head.split("\r\n") if h.lower().startswith("authorization:")), "")
+        if path.endswith("/metrics"):  # hostile where the test says, not in the optional cache counters
+            return self._send(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        getattr(self, "mode_" + path.strip("/").split("/")[0], self.mode_silent)(path, auth)
+
+    def _send(self, data: bytes):
+        try:
+            self.request.sendall(data)
+        except OSError:
+            pass
+
+    def _stream_head(self):
+        self._send(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+
+    def mode_echoline(self, path, auth):  # 200, then a plain line echoing the header
+        self._stream_head()
+        self._send(f"Authorization: {auth}\n\n".encode())
+
+    def mode_echo401cut(self, path, auth):  # the key straddles the old 200-character cut
+        body = ("x" * (HostileHandler.key_cut - 10) + auth).encode()
+        self._send(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    def mode_echoevent(self, path, auth):  # an in-stream error event quoting the key after 190 characters
+        self._stream_head()
+        err = json.dumps({"error": {"message": "y" * 190 + " bad key " + auth}})
+        self._send(f"data: {err}\n\n".encode())
+
+    def mode_echomodel(self, path, auth):  # /v1/models names the key as the model; chat works
+        if "/v1/models" in path:
+            body = json.dumps({"data": [{"id": auth.removeprefix("Bearer ")}]}).encode()
+            self._send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        else:
+            self._stream_head()
+            for chunk in (_chunk(content="hi"), _chunk(content=" there", finish="stop"), b"data: [DONE]\n\n"):
+                self._send(chunk)
+
+    def mode_drip(self, path, auth):  # one byte every 0.2 s, never a newline
+        self._stream_head()
+        for _ in range(600):
+            time.sleep(0.2)
+            self._send(b"d")
+
+    def mode_flood(self, path, auth):  # 200 MiB without a newline, as fast as it goes
+        self._stream_head()
+        block = b"x" * 2**20
+        for _ in range(200):
+            self._send(block)
+
+    def mode_manylines(self, path, auth):  # valid comment lines forever: only the byte cap stops it
+        self._stream_head()
+        block = b": keep-alive\n" * 5000
+        for _ in range(20_000):
+            self._send(block)
+
+    def mode_bigmodels(self, path, auth):  # a 50 MiB /v1/models answer
+        if "/v1/models" in path:
+            size = 50 * 2**20
+            self._send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+            block = b" " * 2**20
+            for _ in range(50):
+                self._send(block)
+        else:
+            self.mode_echomodel(path, auth)
+
+    def mode_silent(self, path, auth):  # accepts, reads, says nothing for a minute
+        time.sleep(60)
+
+
+class _Hostile(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+@pytest.fixture(scope="session")
+def hostile_server():
+    """Base URL of the hostile server; append /<mode> to choose the misbehaviour."""
+    server = _Hostile(("127.0.0.1", 0), HostileHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

@@ -26,7 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--requests", type=int, default=8, help="requests per level")
     p.add_argument("--input-len", type=int, default=128, help="prompt tokens")
     p.add_argument("--output-len", type=int, default=64, help="output tokens (max_tokens, ignore_eos)")
-    p.add_argument("--timeout", type=float, default=30.0, help="read timeout: longest silence in a stream (s)")
+    p.add_argument("--timeout", type=float, default=120.0,
+                   help="longest request, connect to last byte; also the longest silence (s)")
+    p.add_argument("--max-duration", type=float, default=1800.0, help="whole run; open requests end at it (s)")
     p.add_argument("--ttft-ms-max", type=float, help="goodput target for TTFT")
     p.add_argument("--tpot-ms-max", type=float, help="goodput target for TPOT")
     p.add_argument("--usd-per-gpu-hour", type=float, help="price of one GPU hour, for measured $/M tokens")
@@ -43,7 +45,8 @@ def _config(args) -> ProbeConfig:
             raise ValueError(f"environment variable {args.api_key_env} is not set")
     return ProbeConfig(url=args.url, model=args.model, api=args.api, api_key=key, concurrency=args.concurrency,
                        requests=args.requests, input_len=args.input_len, output_len=args.output_len,
-                       read_timeout_s=args.timeout, ttft_ms_target=args.ttft_ms_max, tpot_ms_target=args.tpot_ms_max,
+                       read_timeout_s=args.timeout, request_timeout_s=args.timeout,
+                       max_duration_s=args.max_duration, ttft_ms_target=args.ttft_ms_max, tpot_ms_target=args.tpot_ms_max,
                        usd_per_gpu_hour=args.usd_per_gpu_hour, gpus=args.gpus)
 
 

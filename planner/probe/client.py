@@ -242,9 +242,9 @@ async def send(slot: Slot, t: Target, prompt: str, output_len: int) -> RequestRe
         return t.fail("connect", f"{type(exc).__name__}: {exc}")
 
 
-async def get(slot: Slot, t: Target, path: str, cap: int) -> bytes:
+async def get(slot: Slot, t: Target, path: str, cap: int, budget_s: float = float("inf")) -> bytes:
     """The body of GET path, at most cap bytes (ValueError with a scrubbed, short text on any failure)."""
-    deadline = min(time.perf_counter() + t.connect_timeout_s + t.read_timeout_s, t.deadline)
+    deadline = min(time.perf_counter() + min(t.connect_timeout_s + t.read_timeout_s, budget_s), t.deadline)
     try:
         r = await slot.exchange(t, t.request("GET", path), deadline, None, cap)
     except (OSError, asyncio.TimeoutError, Stopped) as exc:

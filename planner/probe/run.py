@@ -26,6 +26,7 @@ from .models import LevelResult, ProbeConfig, ProbeResult, RequestResult
 from .stream import WATCH_S, Target, scrub
 
 Progress = Callable[[int, RequestResult], None]
+METRICS_BUDGET_S = 2.0  # /metrics is optional: a server slow to give it must not eat the run
 __all__ = ["ProbeJob", "apply_limits", "run_probe", "synthetic_prompt"]
 
 
@@ -122,7 +123,8 @@ async def _cache_counter(t: Target) -> float | None:
     """The server's prompt-cache counter from /metrics, when it exposes one."""
     slot = Slot()
     try:
-        return cached_counter((await get(slot, t, "/metrics", MAX_METRICS_BYTES)).decode("utf-8", "replace"))
+        page = await get(slot, t, "/metrics", MAX_METRICS_BYTES, METRICS_BUDGET_S)
+        return cached_counter(page.decode("utf-8", "replace"))
     except ValueError:
         return None
     finally:
