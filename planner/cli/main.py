@@ -18,7 +18,8 @@ from planner.core.scenario import Scenario
 
 from .flags import SCENARIO_FLAGS, add_scenario_flags, scenario_kwargs
 
-EXTERNAL = {"probe": "planner.cli.probe", "report": "planner.cli.report", "import": "planner.cli.import_model"}
+EXTERNAL = {"probe": "planner.cli.probe", "report": "planner.cli.report", "import": "planner.cli.import_model",
+            "tco": "planner.cli.tco"}
 
 
 def _run_estimate(args) -> int:

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
+from planner.core import tco
 from planner.core.estimate import estimate_scenario
 from planner.core.results import Performance
 from planner.core.scenario import Scenario
@@ -188,3 +189,73 @@ def at_demand(c: dict, model, workload: dict, requests_per_s: float, targets: tu
                 usd_per_request=per_hour / 3600 / requests_per_s if per_hour is not None else None,
                 ttft_ms=z.ttft_ms, tpot_ms=z.tpot_ms, output_tokens_per_s=z.requests_per_s_per_replica * s.output_len,
                 output_tokens_per_s_per_user=1000 / z.tpot_ms if z.tpot_ms else None)
+
+
+class TcoResult(BaseModel):
+    """Rent, own and API for one configuration at a peak demand (`python -m planner tco --json`)."""
+    model_config = ConfigDict(frozen=True)
+    replicas: int | None
+    gpus_total: int | None
+    concurrency_per_replica: float | None
+    requests_per_s: float
+    peak_factor: float
+    requests_per_month: float
+    sizing: Sizing
+    rent: tco.OptionCost | None      # None: no $/GPU-hour for this GPU
+    own: tco.OptionCost | None       # None: no sourced purchase price; give capex_usd_per_gpu
+    api: tco.OptionCost
+    break_even_requests_per_s: dict[str, float | None]  # rent_vs_api, own_vs_api
+    notes: list[str]
+
+
+def _replica_month(option: tco.OptionCost | None, replicas: int) -> float | None:
+    return option.usd_per_month / replicas if option is not None else None
+
+
+def compare_options(s: Scenario, t: tco.TcoInputs, ttft_ms_max: float | None = None,
+                    tpot_ms_max: float | None = None) -> TcoResult:
+    """Size `s` (one replica) for the demand in `t` and price rent, own and the API the same way."""
+    peak_factor = t.peak_factor or 1.0
+    demand = peak_requests_per_s(s.input_len, s.output_len, t.requests_per_s, t.tokens_per_day, peak_factor)
+    z = size(s, demand, ttft_ms_max, tpot_ms_max)
+    requests = tco.requests_per_month(demand, peak_factor)
+    api_opt, notes, rent_opt, own_opt = tco.api(s.input_len, s.output_len, t, requests), [], None, None
+    if z.fits:
+        gpu, est = s.gpu_spec, estimate_scenario(s.model_copy(update={"concurrency": 1}))
+        if est.cost.usd_per_gpu_hour is not None:
+            rent_opt = tco.rent(z.gpus_total, est.cost.usd_per_gpu_hour, requests, est.cost.price_source[:120])
+        else:
+            notes.append(f"rent: no catalog $/GPU-hour for {gpu.name}; give usd_per_gpu_hour")
+        capex = tco.capex_catalog().get(gpu.id)
+        price = t.capex_usd_per_gpu or (capex.usd_per_gpu if capex else None)
+        source = "user input" if t.capex_usd_per_gpu else (
+            f"{capex.condition}, {capex.source_date}, {capex.source_url}" if capex else "")
+        if price is None:
+            notes.append(f"own: no sourced purchase price for {gpu.name} in data/gpu_capex.csv; give capex_usd_per_gpu")
+        elif gpu.tdp_w is None:
+            notes.append(f"own: no board power (tdp_w) for {gpu.name} in data/gpus.csv")
+        else:
+            servers = math.ceil(z.gpus_total / max(1, gpu.gpus_per_node))
+            own_opt = tco.own(z.gpus_total, servers, price, gpu.tdp_w, t, requests, source)
+    else:
+        notes.append(f"this configuration cannot serve the demand: {z.reason}")
+    per_request = tco.api_usd_per_request(s.input_len, s.output_len, t)
+    cap = z.capacity_requests_per_s_per_replica or 0.0
+    even = {name: tco.break_even_requests_per_s(_replica_month(opt, z.replicas), cap, per_request, peak_factor)
+            if opt is not None else None for name, opt in (("rent_vs_api", rent_opt), ("own_vs_api", own_opt))}
+    return TcoResult(replicas=z.replicas, gpus_total=z.gpus_total, concurrency_per_replica=z.concurrency_per_replica,
+                     requests_per_s=demand, peak_factor=peak_factor, requests_per_month=requests, sizing=z,
+                     rent=rent_opt, own=own_opt, api=api_opt, break_even_requests_per_s=even, notes=notes)
+
+
+def cost_curves(r: TcoResult, s: Scenario, points: int = 60) -> dict[str, list[float]]:
+    """Monthly cost of each option against peak demand, from 0 to past the demand and the break-evens."""
+    cap = r.sizing.capacity_requests_per_s_per_replica
+    top = max([r.requests_per_s, *(v for v in r.break_even_requests_per_s.values() if v)]) * 1.5
+    demands = [top * i / points for i in range(points + 1)]
+    api_per_rps = r.api.usd_per_month / r.requests_per_s if r.requests_per_s else 0.0
+    out = {"requests_per_s": demands, "api": [d * api_per_rps for d in demands]}
+    for name, opt in (("rent", r.rent), ("own", r.own)):
+        if opt is not None and cap:
+            out[name] = tco.monthly_curve(demands, cap, opt.usd_per_month / r.replicas)
+    return out
