@@ -6,6 +6,7 @@ Streamlit; times in ms except end-to-end latency in s (shared/DESIGN.md §3 defi
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import streamlit as st
 from plotly.subplots import make_subplots
 
 MEASURED, PREDICTED, CALIBRATED = "#4C78A8", "#9D9D9D", "#F58518"
@@ -69,3 +70,32 @@ def predicted_vs_measured(rows: list[dict], calibrated: list[dict] | None = None
     fig.update_layout(height=360, margin=dict(l=50, r=20, t=50, b=40),
                       legend=dict(orientation="h", y=-0.25, x=0))
     return fig
+
+
+MEASURED_COLUMNS = ("concurrency", "completed", "errors", "error_kinds", "output_tokens_per_s", "output_tokens_per_s_per_user",
+                    "request_throughput_per_s", "goodput_per_s", "usd_per_million_output_tokens", "cached_input_tokens",
+                    "token_count_source")
+
+
+def measured_rows(levels) -> list[dict]:
+    """One table row per measured level (planner.probe.models.LevelResult), TTFT and TPOT as mean / p99."""
+    return [{**{k: getattr(lv, k) for k in MEASURED_COLUMNS},
+             "ttft_ms (mean/p99)": f"{lv.ttft_ms.mean or 0:.1f} / {lv.ttft_ms.p99 or 0:.1f}",
+             "tpot_ms (mean/p99)": f"{lv.tpot_ms.mean or 0:.2f} / {lv.tpot_ms.p99 or 0:.2f}"} for lv in levels]
+
+
+def measured_help(definitions: dict[str, str]) -> dict:
+    """Column help: each metric's definition next to its number (DESIGN.md §3)."""
+    return {**{k: st.column_config.Column(k, help=v) for k, v in definitions.items() if k in MEASURED_COLUMNS},
+            "ttft_ms (mean/p99)": st.column_config.Column(help=definitions["ttft_ms"]),
+            "tpot_ms (mean/p99)": st.column_config.Column(help=definitions["tpot_ms"])}
+
+
+def fit_summary(fit) -> str:
+    """One line on what a calibration (planner.probe.calibrate.Fit) changed."""
+    c = fit.calibration
+    overhead = "engine default" if c.ttft_overhead_ms is None else f"{c.ttft_overhead_ms:.0f} ms"
+    return (f"Calibrated: decode x{c.decode_time_factor:.2f}, prefill x{c.prefill_time_factor:.2f}, TTFT overhead "
+            f"{overhead}. Mean |error| TTFT {fit.mean_abs_error_pct_before['ttft_ms']:.0f} % -> "
+            f"{fit.mean_abs_error_pct_after['ttft_ms']:.0f} %, TPOT {fit.mean_abs_error_pct_before['tpot_ms']:.0f} % -> "
+            f"{fit.mean_abs_error_pct_after['tpot_ms']:.0f} %.")

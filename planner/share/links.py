@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from planner.core import catalog
+from planner.core.net import check_endpoint_url
 from planner.core.scenario import Scenario
 from planner.core.schemas import ModelSpec
 
@@ -119,6 +120,17 @@ class PageParams(BaseModel):
     # Compare page: the GPUs and engines the search may use (comma-separated ids)
     gpu_ids: str | None = Field(None, max_length=MAX_VALUE_CHARS * 3)
     engines: str | None = Field(None, max_length=MAX_VALUE_CHARS)
+    # Probe page: endpoint (no credentials or secrets, planner.core.net), levels, requests, API, served model
+    url: str | None = Field(None, max_length=MAX_VALUE_CHARS)
+    levels: str | None = Field(None, pattern=r"^\d{1,4}(,\d{1,4}){0,11}$", description="e.g. 1,4,16")
+    requests: int | None = Field(None, ge=1, le=10_000)
+    api: Literal["chat", "completions"] | None = None
+    served: str | None = Field(None, max_length=MAX_VALUE_CHARS)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v):
+        return check_endpoint_url(v) if v is not None else None
 
     @field_validator("prices")
     @classmethod
