@@ -1,44 +1,64 @@
-"""GPUs page: the catalog with sources and price dates, and the seed article's comparison checked against it."""
+"""GPUs page: the catalog with sources and price dates, and a widely quoted four-GPU comparison checked against it.
+
+The quoted table (A100/H100/H200/B200: dense BF16 TFLOPS and memory bandwidth) is checked in
+/work/shared/reference/gpus.md §2 against NVIDIA's datasheets as cited in the catalog's source column.
+"""
 import streamlit as st
 
 from planner.core import catalog
 from ui import explain, state, widgets
 
 PAGE, URL_PATH = "gpus", "gpus"
-# The seed article's A100/H100/H200/B200 table: dense BF16 TFLOPS and memory bandwidth (TB/s) as printed.
+# The commonly quoted A100/H100/H200/B200 table: dense BF16 TFLOPS and memory bandwidth (TB/s) as printed
+# (B200 at 8.0 TB/s as in NVIDIA's DGX B200 launch material; its per-GPU datasheet table says 7.7).
 SEED = {"a100-80gb-sxm": (312, 2.0), "h100-sxm": (989, 3.35), "h200-sxm": (989, 4.8), "b200-hgx": (2250, 8.0)}
-COLUMNS = ["id", "name", "memory_gb_vendor", "memory_gib_usable", "mem_bw_tbps", "bf16_dense_tflops", "bf16_sparse_tflops",
-           "fp8_dense_tflops", "fp4_dense_tflops", "scaleup_interconnect", "price_usd_gpu_hr_typical", "price_points",
-           "spec_source_url", "notes"]
+COLUMNS = {  # catalog column: readable header (units in the header; GB = 1e9 bytes, GiB = 2^30)
+    "name": st.column_config.TextColumn("GPU", pinned=True), "id": st.column_config.TextColumn("id (in links)"),
+    "memory_gb_vendor": st.column_config.NumberColumn("memory (GB, vendor)"),
+    "memory_gib_usable": st.column_config.NumberColumn("usable by torch (GiB)", format="%.1f"),
+    "mem_bw_tbps": st.column_config.NumberColumn("bandwidth (TB/s)"),
+    "bf16_dense_tflops": st.column_config.NumberColumn("BF16 dense TFLOPS"),
+    "bf16_sparse_tflops": st.column_config.NumberColumn("BF16 sparse TFLOPS"),
+    "fp8_dense_tflops": st.column_config.NumberColumn("FP8 dense TFLOPS"),
+    "fp4_dense_tflops": st.column_config.NumberColumn("FP4 dense TFLOPS"),
+    "scaleup_interconnect": st.column_config.TextColumn("GPU-to-GPU link"),
+    "price_usd_gpu_hr_typical": st.column_config.NumberColumn("typical $/GPU-hour", format="%.2f"),
+    "price_points": st.column_config.TextColumn("price points (source, date)", width="large"),
+    "spec_source_url": st.column_config.LinkColumn("datasheet"),
+    "notes": st.column_config.TextColumn("notes"),
+}
 
 
 def seed_rows() -> list[dict]:
+    urls = {r["id"]: r.get("spec_source_url") or "" for r in catalog.gpu_rows()}
     out = []
     for gpu_id, (tflops, tbps) in SEED.items():
         g = catalog.gpu(gpu_id)
         exact = g.bf16_dense_tflops == tflops and g.mem_bw_tbps == tbps
         same = abs(g.bf16_dense_tflops - tflops) < 0.5 and abs(g.mem_bw_tbps - tbps) <= 0.03 * tbps  # 2.039 printed as 2.0
-        out.append({"GPU": g.name, "article BF16 TFLOPS (dense)": tflops, "article TB/s": tbps,
+        out.append({"GPU": g.name, "quoted BF16 TFLOPS (dense)": tflops, "quoted TB/s": tbps,
                     "planner BF16 TFLOPS (dense)": g.bf16_dense_tflops, "planner TB/s": g.mem_bw_tbps,
-                    "status": "matches" if exact else "matches (rounded)" if same else "corrected", "note": g.notes})
+                    "status": "matches" if exact else "matches (rounded)" if same else "corrected",
+                    "datasheet": urls.get(gpu_id, ""), "note": g.notes})
     return out
 
 
 values = widgets.page_start(PAGE, {"gpu": "h200-sxm"}, (), "GPUs")
-st.subheader("The seed article's comparison, checked")
+st.subheader("A widely quoted A100 / H100 / H200 / B200 comparison, checked against the datasheets")
+st.caption("Dense BF16 TFLOPS and memory bandwidth as commonly quoted for these four GPUs (B200 at 8.0 TB/s, as in "
+           "NVIDIA's DGX B200 launch material), each checked against the datasheet linked in its row.")
 seed = seed_rows()
 st.dataframe(seed, hide_index=True, width="stretch", column_config={
-    "article TB/s": st.column_config.NumberColumn(format="%.2f"), "planner TB/s": st.column_config.NumberColumn(format="%.2f")})
+    "quoted TB/s": st.column_config.NumberColumn(format="%.2f"), "planner TB/s": st.column_config.NumberColumn(format="%.2f"),
+    "datasheet": st.column_config.LinkColumn("datasheet")})
 for row in seed:
     if row["status"] == "corrected":
         st.info(f"**{widgets.escape_md(row['GPU'])}**: {widgets.escape_md(row['note'])}")
 st.caption("TFLOPS are dense (no 2:4 sparsity); NVIDIA pages often print sparse figures, twice as high. TB/s = 1e12 bytes/s. "
-           "Where the article's number differs from the datasheet we cite, the planner uses the cited figure (notes column).")
+           "Where a quoted number differs from the datasheet, the planner uses the datasheet's figure (notes column).")
 st.subheader("Catalog")
 rows = [{k: r.get(k, "") for k in COLUMNS} for r in catalog.gpu_rows()]
-st.dataframe(rows, hide_index=True, width="stretch", column_config={
-    "spec_source_url": st.column_config.LinkColumn("source"),
-    "price_points": st.column_config.TextColumn("price points (source, date)", width="large")})
+st.dataframe(rows, hide_index=True, width="stretch", column_config=COLUMNS)
 gpu_id = st.selectbox("Details for", list(catalog.gpus()), format_func=widgets.gpu_label,
                       key=state.init(PAGE, "gpu", values["gpu"]))
 state.publish(PAGE, {"gpu": gpu_id}, ())

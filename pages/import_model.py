@@ -7,9 +7,9 @@ import streamlit as st
 
 from planner.importers import hub as hf_fetch
 from planner.importers.config import ModelImportError, import_config
-from planner.importers.dispatch import import_upload
+from planner.importers.dispatch import MAX_UPLOAD_BYTES, import_upload
 from planner.importers.summary import summary
-from planner.share.model_links import QUERY_KEY_CONFIG, QUERY_KEY_HF, import_from_query, link_params
+from planner.share.model_links import QUERY_KEY_CONFIG, QUERY_KEY_HF, display_model_name, import_from_query, link_params
 from ui import state, widgets
 
 PAGE, URL_PATH = "import", "import_model"  # url_path = file name: Streamlit resolves the pages/ folder first
@@ -47,11 +47,11 @@ def seed_from_url() -> None:
 
 def show(result) -> None:
     d = summary(result)
-    st.subheader(d["id"])
+    st.subheader(widgets.escape_md(display_model_name(d["id"], imported=True)))
     c = st.columns(4)
-    c[0].metric("Parameters", f"{d['total_params'] / 1e9:,.2f} B", help="All weights, vision tower included when present.")
-    c[1].metric("Active per token", f"{d['active_params'] / 1e9:,.2f} B", help="MoE: the experts a token visits, embeddings included.")
-    c[2].metric("KV cache per token", f"{d['kv_bytes_per_token']:,.0f} B", help="Whole model, bf16, full-context layers (sliding and SSM layers excluded).")
+    c[0].metric("Parameters", f"{d['total_params'] / 1e9:,.2f} billion", help="All weights, vision tower included when present.")
+    c[1].metric("Active per token", f"{d['active_params'] / 1e9:,.2f} billion", help="MoE: the experts a token visits, embeddings included.")
+    c[2].metric("KV cache per token", f"{d['kv_bytes_per_token']:,.0f} bytes", help="Whole model, bf16, full-context layers (sliding and SSM layers excluded).")
     state_mib = d["state_bytes_per_sequence"] / 2**20
     c[3].metric("State per sequence", f"{state_mib:,.1f} MiB" if state_mib else "none", help="Linear-attention / Mamba layers, bf16, fixed per request.")
     facts = {"read as": d["family"], "layers": ", ".join(f"{n} {k}" for k, n in d["layers"].items()),
@@ -70,7 +70,7 @@ def show(result) -> None:
         widgets.share_link(f"{state.base_url(URL_PATH)}/{URL_PATH}?{link[0]}={link[1]}")
     else:
         st.info("This model's config is too large to travel in a link: whoever opens the page must import the same file.")
-    st.caption(f"Now offered as **{widgets.escape_md(d['id'])}** in the model selector of every page (this session).")
+    st.caption(f"Now offered as **{widgets.escape_md(display_model_name(d['id'], imported=True))}** in the model selector of every page (this session).")
     if st.button("Plan this model", key="import_plan", icon=":material/calculate:"):
         plan(result.spec)
 
@@ -89,7 +89,9 @@ st.caption("Plan any model: its config.json (upload or paste), a GGUF file or ju
 seed_from_url()
 upload_tab, paste_tab, hub_tab = st.tabs(["Upload a file", "Paste config.json", "Hugging Face id"])
 with upload_tab:
-    f = st.file_uploader("config.json or .gguf (header is enough; 32 MiB max)", type=["json", "gguf"], key="import_upload")
+    f = st.file_uploader("config.json or .gguf (the header is enough)", type=["json", "gguf"], key="import_upload",
+                         max_upload_size=MAX_UPLOAD_BYTES // 2**20,  # Streamlit counts this in 2^20-byte units
+                         help=f"At most {MAX_UPLOAD_BYTES / 2**20:.0f} MiB ({MAX_UPLOAD_BYTES / 1e6:.1f} MB) per file.")
     if f is not None and st.button("Import file", key="import_upload_go"):
         data = f.getvalue()
         attempt(lambda: import_upload(f.name, data))

@@ -3,6 +3,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from planner import Scenario
+from planner.report import wording
 from planner.share import links as share
 from ui import charts, compute, explain, state, widgets
 
@@ -44,9 +45,11 @@ except ValidationError as exc:
 if scenario is not None:
     est = compute.estimate(scenario)
     gpu = scenario.gpu_spec
-    where = widgets.escape_md(f"{scenario.model_id}") + f" on {scenario.gpus} x {gpu.name} ({scenario.engine}, {scenario.weight_format} weights)"
-    if est.fits:
-        st.success(f"Fits: {where}. " + " ".join(est.notes))
+    where = (widgets.model_name(scenario.model_id) + f" on {scenario.gpus} × {widgets.gpu_label(gpu.id)} "
+             f"({scenario.engine}, {scenario.weight_format} weights)")
+    if est.fits:  # the plain-language decision first (the same sentence as PDF page 1), the technical figures below
+        st.success("**Fits.** " + widgets.escape_md(wording.decision_line(scenario, est)), icon=":material/check_circle:")
+        st.caption(widgets.escape_md(" ".join([*est.notes, wording.WORDS_NOTE])))
     else:
         st.error(f"Does not fit: {where}. {widgets.escape_md(est.reason or '')}")
         fixes = compute.nearest_fits(scenario)
@@ -54,7 +57,7 @@ if scenario is not None:
                 else "none among more GPUs, fp8/4-bit weights, an fp8 KV cache or lower concurrency."))
         widgets.apply_buttons(PAGE, fixes)
     widgets.metrics(est)
-    st.plotly_chart(charts.memory_bar(est.memory.model_dump(), gpu.name), width="stretch")
+    st.plotly_chart(charts.memory_bar(est.memory.model_dump(), widgets.gpu_label(gpu.id)), width="stretch")
     state_mib = est.memory.state_bytes_per_sequence / 2**20
     st.caption(explain.MEMORY + (f" This model keeps {state_mib:,.1f} MiB of linear-attention state per request (whole model, "
                                  f"before sharding) in the same pool, plus {est.memory.kv_bytes_per_token:,.0f} bytes of KV "
@@ -63,7 +66,8 @@ if scenario is not None:
     running = est.performance.running_batch or (1 if scenario.concurrency == "max" else scenario.concurrency)
     with left:
         st.plotly_chart(charts.memory_vs_context(compute.context_points(scenario), scenario.input_len + scenario.output_len,
-                                                 est.memory.gpu_memory_gib, est.memory.total_gib_per_gpu, running), width="stretch")
+                                                 est.memory.gpu_memory_gib, est.memory.total_gib_per_gpu if est.fits else None,
+                                                 running), width="stretch")
         st.caption(explain.CONTEXT)
     with right:
         current = dict(concurrency=running, **est.performance.model_dump(include={"output_tokens_per_s", "tpot_ms"}))

@@ -6,6 +6,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import planner
+from planner.report.wording import decision_line
+from planner.search.recommend import shortfall
+from ui.widgets import escape_md
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 QWEN = "Qwen/Qwen3-Next-80B-A3B-Instruct"
@@ -46,7 +49,9 @@ def test_planner_from_share_link_shows_the_estimate():
         "Tokens/s per user": f"{p.output_tokens_per_s_per_user:,.1f}", "Output tokens/s, all users": f"{p.output_tokens_per_s:,.0f}",
         "$ / M output tokens": f"{c.usd_per_million_output_tokens:,.2f}", "$ / M input tokens": f"{c.usd_per_million_input_tokens:,.3f}",
         "Max concurrency": f"{m.max_concurrency:,}", "$ per hour": f"{c.usd_per_hour:,.2f}"}
-    assert at.success[0].value.startswith("Fits:") and "H200" in at.success[0].value
+    assert at.success[0].value == "**Fits.** " + escape_md(decision_line(planner.Scenario(**SHARE), est))
+    assert at.success[0].value.startswith("**Fits.** Buy 2 × NVIDIA H200 SXM 141 GB to serve")
+    assert "words/s" in at.success[0].value and "a month" in at.success[0].value
     assert at.query_params["gpus"] == "2" and at.query_params["model"] == QWEN and at.query_params["v"] == "1"
     assert "/?v=1&model=Qwen%2FQwen3-Next-80B-A3B-Instruct&gpu=h200-sxm&gpus=2" in at.code[-1].value
     assert not at.warning
@@ -110,7 +115,7 @@ def test_compare_from_share_link_matches_recommend():
     assert best.gpu_name.replace("(", "\\(").replace(")", "\\)") in at.success[0].value
     assert f"{best.usd_per_million_output_tokens:.2f}" in at.success[0].value
     table = at.dataframe[0].value
-    row = table[(table["config"] == "2 x NVIDIA H200 SXM 141GB, vllm, bf16")].iloc[0]
+    row = table[(table["config"] == "2 x NVIDIA H200 SXM 141 GB, vllm, bf16")].iloc[0]
     est = planner.estimate(model=QWEN, gpu="h200-sxm", gpus=2, weights="bf16", tp=2, concurrency=16)
     assert row["tpot_ms"] == pytest.approx(est.performance.tpot_ms)
     assert row["usd_per_million_output_tokens"] == pytest.approx(est.cost.usd_per_million_output_tokens)
@@ -148,7 +153,9 @@ def test_gpus_page_shows_the_seed_table_with_corrections():
     _ok(at)
     seed = at.dataframe[0].value.set_index("GPU")
     assert list(seed["planner BF16 TFLOPS (dense)"]) == [312, 989, 989, 2250]
-    assert list(seed["article TB/s"]) == [2.0, 3.35, 4.8, 8.0]
+    assert list(seed["quoted TB/s"]) == [2.0, 3.35, 4.8, 8.0]
+    assert all(u.startswith("https://") for u in seed["datasheet"])  # every checked figure cites its datasheet
+    assert not any("seed" in s.value.lower() or "article" in s.value.lower() for s in at.subheader)
     b200 = seed.loc[planner.core.catalog.gpu("b200-hgx").name]
     assert b200["planner TB/s"] == 7.7 and b200["status"] == "corrected"
     assert list(seed["status"]) == ["matches (rounded)", "matches", "matches", "corrected"]  # A100: 2.039 TB/s
@@ -174,7 +181,7 @@ def test_planner_apply_button_switches_to_the_nearest_fit():
     button.click().run()
     _ok(at)
     assert at.query_params["gpus"] == "4" and at.query_params["tp"] == "4"
-    assert at.success and at.success[0].value.startswith("Fits:")
+    assert at.success and at.success[0].value.startswith("**Fits.** Buy 4 ×")
 
 
 def test_imported_model_travels_in_the_share_link():
@@ -227,3 +234,55 @@ def test_planner_applies_a_probe_calibration_from_the_link():
     plain = planner.estimate(model=QWEN, gpu="h200-sxm", gpus=2, weights="bf16")
     assert _metrics(at)["TPOT"] == f"{plain.performance.tpot_ms:,.1f} ms"
     assert "cal_decode" not in at.query_params
+
+
+def test_compare_filters_by_gpu_and_engine_from_the_link():
+    query = dict(model=QWEN, input_len="1024", output_len="256", concurrency="16", tpot_ms_max="50",
+                 gpu_ids="h200-sxm,mi325x", engines="vllm")
+    at = _open(query, "pages/compare.py")
+    _ok(at)
+    assert at.sidebar.multiselect(key="compare_gpu_ids").value == ["h200-sxm", "mi325x"]
+    table = at.dataframe[0].value
+    assert set(table["config"].str.extract(r"x (.*?),")[0]) <= {"NVIDIA H200 SXM 141 GB", "AMD Instinct MI325X 256 GB"}
+    assert set(table["config"].str.split(", ").str[1]) == {"vllm"}
+    rec = planner.recommend(QWEN, input_len=1024, output_len=256, concurrency=16, ttft_ms_max=2000, tpot_ms_max=50,
+                            gpus=["h200-sxm", "mi325x"], engines=["vllm"])
+    assert len(table) == sum(c.fits for c in rec.candidates)
+    at.sidebar.multiselect(key="compare_engines").set_value(["vllm", "sglang"]).run()
+    _ok(at)
+    assert at.query_params["engines"] == "vllm,sglang" and at.query_params["gpu_ids"] == "h200-sxm,mi325x"
+    assert "gpu_ids=h200-sxm%2Cmi325x" in at.code[-1].value
+
+
+def test_compare_ranks_misses_by_how_far_they_miss():
+    query = dict(model=QWEN, input_len="4000", output_len="500", concurrency="50", ttft_ms_max="20", tpot_ms_max="5")
+    at = _open(query, "pages/compare.py")
+    _ok(at)
+    assert "No configuration meets every target" in at.error[0].value
+    table = at.dataframe[0].value
+    assert list(table["rank"][:3]) == ["miss 1", "miss 2", "miss 3"]
+    rec = planner.recommend(QWEN, input_len=4000, output_len=500, concurrency=50, ttft_ms_max=20, tpot_ms_max=5)
+    offs = sorted(shortfall(c, 20, 5, None, 50) for c in rec.candidates if c.fits)
+    assert table["misses_by"][0] == f"{offs[0]:,.2f}× target"
+    ratios = [float(s.split("×")[0].replace(",", "")) for s in table["misses_by"] if s]
+    assert ratios == sorted(ratios)  # closest first, not cheapest first
+    assert "None" not in set(table["rank"])
+
+
+def test_one_warning_for_many_unknown_keys_and_imported_names_are_marked():
+    at = _open({**SHARE, **{f"utm_{i}": "x" for i in range(300)}})
+    _ok(at)
+    assert len(at.warning) == 1 and "and 295 more" in at.warning[0].value
+    import json
+    from planner.share.model_links import encode_config_param
+    config = json.loads((Path(__file__).parent / "fixtures" / "configs" / "phi3-mini-4k.json").read_text())
+    config["_name_or_path"] = "APPROVED by CFO: buy 64 x B200 <b>now</b> " + "!" * 200
+    from planner.importers.config import import_config
+    spec_id = import_config(config).spec.id
+    at = _open({"model": spec_id, "gpu": "l4", "gpus": "1", "cfg": encode_config_param(config)})
+    _ok(at)
+    note = next(i.value for i in at.info if "imported as" in i.value)
+    assert "APPROVED\\-by\\-CFO\\-buy\\-64\\-x\\-B200\\-b\\-now\\-/b \\(imported\\)" in note
+    assert "APPROVED by CFO" not in note and "<b>" not in note
+    banner = at.success[0].value
+    assert "\\(imported\\)" in banner and "APPROVED by CFO" not in banner and "!!!" not in banner

@@ -1,4 +1,6 @@
 """Figure builders: titles, axis titles with units, the current point, and values taken from planner results."""
+import math
+
 import pytest
 
 import planner
@@ -70,13 +72,46 @@ def test_cost_vs_latency_plots_candidates_and_the_recommendation():
     rows = [dict(config="a", tpot_ms=10, usd_per_million_output_tokens=2.0, meets_targets=True),
             dict(config="b", tpot_ms=20, usd_per_million_output_tokens=1.0, meets_targets=False),
             dict(config="c", tpot_ms=30, usd_per_million_output_tokens=3.0, meets_targets=True),
-            dict(config="d", tpot_ms=None, usd_per_million_output_tokens=None, meets_targets=False)]
-    fig = charts.cost_vs_latency(rows, rows[0])
+            dict(config="d", tpot_ms=None, usd_per_million_output_tokens=None, meets_targets=False),
+            dict(config="e", tpot_ms=5, usd_per_million_output_tokens=0.5, meets_targets=False, estimated_price=True),
+            dict(config="f", tpot_ms=12, usd_per_million_output_tokens=1.5, meets_targets=True)]
+    fig = charts.cost_vs_latency(rows, rows[5])
     title, x, y = _titles(fig)
     assert "Cost vs latency" in title and "ms" in x and "$" in y
-    front = next(t for t in fig.data if t.name == "Pareto front")
-    assert list(front.x) == [10, 20]
-    assert next(t for t in fig.data if t.name == "recommended").text[0] == "a"
+    front = next(t for t in fig.data if t.name == "Pareto front (ranked)")
+    assert list(front.x) == [10, 12]  # the ranked set only: b misses a target, e has an estimated price
+    star = next(t for t in fig.data if t.name == "recommended")
+    assert star.text[0] == "f" and (star.x[0], star.y[0]) in zip(front.x, front.y)  # the star sits on the front
+    hollow = next(t for t in fig.data if t.name == "estimated price (not ranked)")
+    assert list(hollow.text) == ["e"] and hollow.marker.symbol == "circle-open"
+
+
+def test_charts_of_a_scenario_that_does_not_fit():
+    s = Scenario(model="Qwen/Qwen3-Next-80B-A3B-Instruct", gpu="h100-sxm", gpus=2, weights="bf16", concurrency=50,
+                 input_len=4000, output_len=500)
+    est = estimate_scenario(s)
+    assert not est.fits
+    pts = sweeps.context_points(s, est)
+    fig = charts.memory_vs_context(pts, 4500, est.memory.gpu_memory_gib, None, 50)
+    log_range = math.log10(pts[-1]["context"])
+    for a in fig.layout.annotations:  # an annotation's x on a log axis is log10(tokens): inside the drawn range
+        assert a.xref == "paper" or math.log10(pts[0]["context"]) <= a.x <= log_range
+    assert not any("engine budget" in (a.text or "") for a in fig.layout.annotations)  # no budget above capacity
+    if not pts[0]["fits"]:
+        assert any(a.text == "does not fit at any context length" for a in fig.layout.annotations)
+    empty = charts.throughput_vs_concurrency(sweeps.concurrency_points(s), None, 50)
+    assert not empty.data and "Does not fit" in empty.layout.annotations[0].text  # a message, not an empty frame
+
+
+def test_stops_fitting_annotation_is_placed_in_log10_units():
+    pts = [dict(context=c, need_gib=10 + c / 1000, fits=c < 10_000) for c in (128, 1_000, 10_000, 100_000)]
+    fig = charts.memory_vs_context(pts, 1_000, 80.0, 70.0, 4)
+    note = next(a for a in fig.layout.annotations if "stops fitting" in (a.text or ""))
+    assert note.x == pytest.approx(4.0)  # log10(10,000)
+    line = next(sh for sh in fig.layout.shapes if sh.yref == "paper")
+    assert line.x0 == 10_000  # shapes take data values
+    budget = next(a for a in fig.layout.annotations if "engine budget" in (a.text or ""))
+    assert budget.xanchor == "left" and budget.y == 70.0  # left, away from the capacity label on the right
 
 
 def test_memory_by_format_uses_checkpoint_bytes():

@@ -41,7 +41,8 @@ def test_paste_stores_the_spec_and_packs_the_link():
     assert spec.total_params == 51_570_323_328
     assert at.query_params["cfg"] == encode_config_param(json.loads(JAMBA))
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["KV cache per token"] == "16,384 B" and metrics["State per sequence"] == "8.3 MiB"  # 8,716,288 B
+    assert metrics["KV cache per token"] == "16,384 bytes" and metrics["State per sequence"] == "8.3 MiB"  # 8,716,288 B
+    assert metrics["Parameters"] == "51.57 billion"  # not "B", which reads as bytes beside the KV figure
 
 
 def test_hub_fetch_and_reopen_from_hf_link(fake_hub):
@@ -90,6 +91,6 @@ def test_imported_model_offered_on_the_planner_page():
     at.button(key="import_plan").click().run()  # "Plan this model" opens the Planner on it
     _ok(at)
     assert at.session_state["planner_model"] == "imported/jamba-32L-4096h"
-    assert "imported/jamba-32L-4096h" in at.selectbox(key="planner_model").options
+    assert "imported/jamba-32L-4096h (imported)" in at.selectbox(key="planner_model").options  # marked where shown
     assert at.selectbox(key="planner_model").value == "imported/jamba-32L-4096h"
     assert any(m.label == "TPOT" and m.value.endswith("ms") for m in at.metric)  # the Planner estimated it

@@ -33,9 +33,29 @@ def test_report_page_offers_the_pdf_for_the_shared_scenario():
     assert not at.json  # nothing echoed by Streamlit magic
 
 
+def test_report_page_assesses_the_link_by_default_and_keeps_its_choices_in_the_url():
+    import planner
+    from planner.report.wording import decision_line
+    from ui.widgets import escape_md
+    at = _open(dict(SHARE, tpot_ms_max="20"))
+    assert not at.exception
+    assert at.radio(key="report_report_on").value == "link"
+    assert at.query_params["report_on"] == "link" and at.query_params["utilization"] == "1"
+    s = planner.Scenario(model="Qwen/Qwen3-8B", gpu="h100-sxm", gpus=1, weights="bf16", concurrency=8)
+    line = escape_md(decision_line(s, planner.estimate_scenario(s)))
+    assert any(m.value == line for m in at.markdown)  # the preview of page 1: the same sentence as the PDF
+    assert any("report_on=link" in c.value and c.value.startswith("http") for c in at.code)  # a copy-link box
+    at.slider(key="report_utilization").set_value(0.5).run()
+    at.radio(key="report_report_on").set_value("cheapest").run()
+    assert not at.exception
+    assert at.query_params["report_on"] == "cheapest" and at.query_params["utilization"] == "0.5"
+    assert any(m.value.startswith("##### Recommended\\:") for m in at.markdown)
+    again = _open(dict(at.query_params))  # the link reopens the same choice
+    assert again.radio(key="report_report_on").value == "cheapest" and again.slider(key="report_utilization").value == 0.5
+
+
 def test_report_page_pinned_mode_and_bad_scenario():
     at = _open(SHARE)
-    at.radio(key="report_mode").set_value("The configuration in the sidebar").run()
     assert not at.exception and len(_download_buttons(at)) == 1
     at.sidebar.selectbox(key="report_weights").set_value("gguf-q4_k_m").run()  # vLLM cannot load GGUF
     assert not at.exception

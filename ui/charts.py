@@ -7,6 +7,8 @@ update_layout/add_vline calls cost ~100 ms per figure, the whole what-if budget 
 """
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 
 COLORS = {"weights": "#4C78A8", "kv": "#F58518", "activation": "#54A24B", "overhead": "#B279A2",
@@ -23,17 +25,29 @@ def _layout(title: str, x: str, y: str, height: int = 420, **extra) -> dict:
 
 
 def _vline(layout: dict, x: float, text: str, color: str, dash: str, anchor: str = "left") -> None:
+    # shapes take data values on a log axis, annotations its log10 (plotly.js layout.annotations.x)
+    log_x = layout["xaxis"].get("type") == "log"
     layout["shapes"].append(dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1,
                                  line=dict(color=color, dash=dash)))
-    layout["annotations"].append(dict(x=x, y=1, xref="x", yref="paper", text=text, showarrow=False,
-                                      xanchor="right" if anchor == "left" else "left", yanchor="bottom"))
+    layout["annotations"].append(dict(x=math.log10(x) if log_x else x, y=1, xref="x", yref="paper", text=text,
+                                      showarrow=False, xanchor="right" if anchor == "left" else "left",
+                                      yanchor="bottom"))
 
 
-def _hline(layout: dict, y: float, text: str, color: str, dash: str, yref: str = "y") -> None:
+def _hline(layout: dict, y: float, text: str, color: str, dash: str, yref: str = "y", side: str = "right") -> None:
     layout["shapes"].append(dict(type="line", xref="paper", yref=yref, x0=0, x1=1, y0=y, y1=y,
                                  line=dict(color=color, dash=dash)))
-    layout["annotations"].append(dict(x=1, y=y, xref="paper", yref=yref, text=text, showarrow=False,
-                                      xanchor="right", yanchor="bottom"))
+    layout["annotations"].append(dict(x=1 if side == "right" else 0, y=y, xref="paper", yref=yref, text=text,
+                                      showarrow=False, xanchor=side, yanchor="bottom"))
+
+
+def message_figure(title: str, message: str, height: int = 420) -> go.Figure:
+    """A titled frame that says why there is nothing to draw (never an empty chart)."""
+    layout = dict(title={"text": title}, height=height, margin=dict(l=30, r=30, t=60, b=30),
+                  xaxis=dict(visible=False), yaxis=dict(visible=False),
+                  annotations=[dict(x=0.5, y=0.5, xref="paper", yref="paper", text=message, showarrow=False,
+                                    font=dict(size=14))])
+    return go.Figure(dict(data=[], layout=layout))
 
 
 def memory_bar(mem: dict, gpu_name: str) -> go.Figure:
@@ -54,9 +68,12 @@ def memory_bar(mem: dict, gpu_name: str) -> go.Figure:
     return go.Figure(dict(data=data, layout=layout))
 
 
-def memory_vs_context(points: list[dict], current_context: int, capacity_gib: float, budget_gib: float,
+def memory_vs_context(points: list[dict], current_context: int, capacity_gib: float, budget_gib: float | None,
                       concurrency: int) -> go.Figure:
-    """Memory the scenario's requests need as the context grows; red where they no longer fit."""
+    """Memory the scenario's requests need as the context grows; red where they no longer fit.
+
+    `budget_gib` is what the engine plans to use (None when the scenario does not fit: no budget exists then).
+    """
     data = [dict(type="scatter", x=[p["context"] for p in points], y=[p["need_gib"] for p in points], mode="lines",
                  name=f"needed at concurrency {concurrency}", line=dict(color=COLORS["line"]),
                  hovertemplate="context %{x:,} tokens: %{y:.1f} GiB<extra></extra>")]
@@ -68,18 +85,26 @@ def memory_vs_context(points: list[dict], current_context: int, capacity_gib: fl
         data.append(dict(type="scatter", x=[p["context"] for p in bad], y=[p["need_gib"] for p in bad], mode="markers",
                          name="does not fit", marker=dict(color=COLORS["current"], symbol="x", size=7),
                          hovertemplate="context %{x:,} tokens: does not fit<extra></extra>"))
-        _vline(layout, bad[0]["context"], f"stops fitting at ~{bad[0]['context']:,} tokens", COLORS["current"], "dot")
+        if bad[0] is points[0]:  # nothing fits, even the shortest context: say so instead of a line at the edge
+            layout["annotations"].append(dict(x=0.5, y=1, xref="paper", yref="paper", yanchor="bottom", showarrow=False,
+                                              text="does not fit at any context length", font=dict(color=COLORS["current"])))
+        else:
+            _vline(layout, bad[0]["context"], f"stops fitting at ~{bad[0]['context']:,} tokens", COLORS["current"], "dot")
     cur = min(points, key=lambda p: abs(p["context"] - current_context))
     data.append(dict(type="scatter", x=[cur["context"]], y=[cur["need_gib"]], mode="markers", name="current scenario",
                      marker=dict(color=COLORS["current"], size=12, line=dict(color="white", width=1)),
                      hovertemplate="current: %{x:,} tokens, %{y:.1f} GiB<extra></extra>"))
     _hline(layout, capacity_gib, f"GPU {capacity_gib:.0f} GiB", "black", "dash")
-    _hline(layout, budget_gib, "engine budget", COLORS["grey"], "dot")
+    if budget_gib is not None and budget_gib < capacity_gib * 0.995:  # the budget sits under the capacity, by definition
+        _hline(layout, budget_gib, f"engine budget {budget_gib:.0f} GiB", COLORS["grey"], "dot", side="left")
     return go.Figure(dict(data=data, layout=layout))
 
 
 def throughput_vs_concurrency(points: list[dict], current: dict | None, tpot_target_ms: float | None) -> go.Figure:
     """Aggregate output tokens/s (left axis) and TPOT (right axis) against closed-loop concurrency."""
+    if not points:
+        return message_figure("Throughput and latency vs concurrency",
+                              "Does not fit in memory at any concurrency:<br>no speed to draw.")
     x = [p["concurrency"] for p in points]
     data = [dict(type="scatter", x=x, y=[p["output_tokens_per_s"] for p in points], name="output tokens/s (all users)",
                  mode="lines+markers", line=dict(color=COLORS["line"]),
@@ -112,18 +137,27 @@ def pareto_front(points: list[dict], x: str, y: str) -> list[dict]:
 
 
 def cost_vs_latency(rows: list[dict], best: dict | None) -> go.Figure:
-    """$/M output tokens against TPOT for every configuration that fits, with the Pareto front."""
+    """$/M output tokens against TPOT for every configuration that fits; the Pareto front of the ranked set.
+
+    The ranked set (`meets_targets`: every target met, dated or user price) is what the star comes from, so the
+    front is drawn over it too; points priced by an estimate (`estimated_price`) are hollow and never ranked.
+    """
     pts = [r for r in rows if r.get("tpot_ms") is not None and r.get("usd_per_million_output_tokens") is not None]
+    groups = (("meets targets (ranked)", lambda r: r["meets_targets"], COLORS["line"], "circle"),
+              ("estimated price (not ranked)", lambda r: not r["meets_targets"] and r.get("estimated_price"),
+               COLORS["line"], "circle-open"),
+              ("misses a target", lambda r: not r["meets_targets"] and not r.get("estimated_price"), COLORS["grey"], "circle"))
     data = []
-    for ok, name, color in ((True, "meets targets", COLORS["line"]), (False, "misses a target", COLORS["grey"])):
-        sub = [r for r in pts if bool(r["meets_targets"]) == ok]
+    for name, keep, color, symbol in groups:
+        sub = [r for r in pts if keep(r)]
         data.append(dict(type="scatter", x=[r["tpot_ms"] for r in sub], y=[r["usd_per_million_output_tokens"] for r in sub],
-                         mode="markers", name=name, marker=dict(color=color, size=8, opacity=0.8),
+                         mode="markers", name=name, marker=dict(color=color, size=8, opacity=0.8, symbol=symbol),
                          text=[r["config"] for r in sub],
                          hovertemplate="%{text}<br>TPOT %{x:.1f} ms<br>$%{y:.2f} per M output tokens<extra></extra>"))
-    front = pareto_front(pts, "tpot_ms", "usd_per_million_output_tokens")
+    front = pareto_front([r for r in pts if r["meets_targets"]], "tpot_ms", "usd_per_million_output_tokens")
     data.append(dict(type="scatter", x=[r["tpot_ms"] for r in front], y=[r["usd_per_million_output_tokens"] for r in front],
-                     mode="lines", name="Pareto front", line=dict(color=COLORS["line2"], dash="dash"), hoverinfo="skip"))
+                     mode="lines", name="Pareto front (ranked)", line=dict(color=COLORS["line2"], dash="dash"),
+                     hoverinfo="skip"))
     if best:
         data.append(dict(type="scatter", x=[best["tpot_ms"]], y=[best["usd_per_million_output_tokens"]], mode="markers",
                          name="recommended", marker=dict(color=COLORS["current"], size=14, symbol="star"),

@@ -35,8 +35,12 @@ def nearest_fits(s: Scenario) -> list[tuple[str, dict]]:
 
 @st.cache_data(max_entries=32, show_spinner="Evaluating every GPU x count x format x engine ...")
 def recommend(model: str, input_len: int, output_len: int, concurrency, ttft_ms_max, tpot_ms_max,
-              budget_usd_per_hour, kv_dtype: str = "auto", prices: str | None = None):
+              budget_usd_per_hour, kv_dtype: str = "auto", prices: str | None = None, gpu_ids: str | None = None,
+              engines: str | None = None):
+    """planner.recommend over the GPUs and engines of the link's comma-separated gpu_ids= / engines= (None: all)."""
     return planner.recommend(model, input_len=input_len, output_len=output_len, concurrency=concurrency,
                              ttft_ms_max=ttft_ms_max, tpot_ms_max=tpot_ms_max,
                              budget_usd_per_hour=budget_usd_per_hour, kv_dtype=kv_dtype,
-                             prices=share.parse_prices(prices) if prices else None)
+                             prices=share.parse_prices(prices) if prices else None,
+                             gpus=share.parse_gpu_ids(gpu_ids) if gpu_ids else None,
+                             engines=share.parse_engines(engines) if engines else None)

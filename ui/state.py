@@ -18,6 +18,7 @@ from planner.core.schemas import ModelSpec
 SHARED = "scenario"           # session key: the scenario values last seen on any page
 IMPORTED = "imported_models"  # session key: {model_id: ModelSpec} from the Import page
 LINKS = "import_links"        # session key: {model_id: (query key, value) | None} that re-create it
+LINK_IMPORTED = "_link_imported"  # session key: the model a share link imported on this run (shown once)
 
 
 def imported_models() -> dict[str, ModelSpec]:
@@ -66,6 +67,7 @@ def _import_linked_model(query: dict) -> list[str]:
         name = next(k for k in share.MODEL_SOURCE_KEYS if k in query)
         return [f"{name}: {exc}; the model of this link could not be imported"]
     st.session_state.setdefault(IMPORTED, {})[result.spec.id] = result.spec
+    st.session_state[LINK_IMPORTED] = result.spec.id
     st.session_state.setdefault(LINKS, {})[result.spec.id] = next(iter(
         {k: query[k] for k in share.MODEL_SOURCE_KEYS if k in query}.items()))
     return []

@@ -13,6 +13,8 @@ from planner.core import catalog
 from planner.share import links as share
 from planner.core.precision import FORMATS
 from planner.core.scenario import ENGINES
+from planner.report import wording
+from planner.share.model_links import display_model_name
 from ui import explain, state
 
 KV_DTYPES = ("auto", "bf16", "fp16", "fp8", "fp32", "q8_0", "q4_0")
@@ -24,8 +26,17 @@ def escape_md(text: str) -> str:
 
 
 def show_warnings(warnings: list[str]) -> None:
-    for w in warnings:
-        st.warning("Share link: " + escape_md(w), icon=":material/warning:")
+    """All of a link's problems in one box (a link with 300 stray keys is one notice, not 300)."""
+    if len(warnings) == 1:
+        st.warning("Share link: " + escape_md(warnings[0]), icon=":material/warning:")
+    elif warnings:
+        st.warning("Share link: some parameters were not used.\n" + "\n".join(f"- {escape_md(w)}" for w in warnings[:20])
+                   + (f"\n- and {len(warnings) - 20:,} more" if len(warnings) > 20 else ""), icon=":material/warning:")
+
+
+def model_name(model_id: str) -> str:
+    """A model as pages show it: imported names sanitized and marked (planner.share.model_links), markdown-escaped."""
+    return escape_md(display_model_name(model_id, model_id in state.imported_models()))
 
 
 def page_start(page: str, defaults: dict, page_keys: tuple[str, ...], title: str, caption: str | None = None) -> dict:
@@ -35,19 +46,27 @@ def page_start(page: str, defaults: dict, page_keys: tuple[str, ...], title: str
     if caption:
         st.caption(caption)
     show_warnings(warnings)
+    linked = st.session_state.pop(state.LINK_IMPORTED, None)
+    if linked:  # never silent: the model came from the link, not from the catalog
+        st.info(f"This link carries its own model, imported as **{model_name(linked)}**: not a catalog model; its name "
+                "and architecture are whatever the link holds.", icon=":material/upload_file:")
     return values
 
 
 def gpu_label(gpu_id: str) -> str:
-    g = catalog.gpu(gpu_id)
-    return f"{g.name} ({g.memory_gb_vendor:g} GB)"
+    """'NVIDIA H200 SXM 141 GB': the name with its memory once, short enough for a select box."""
+    return wording.gpu_label(gpu_id)
 
 
 def model_input(page: str, values: dict, label: str = "Model") -> str:
     options = state.model_options()
     current = values["model"] if values["model"] in options else options[0]
-    return st.selectbox(label, options, key=state.init(page, "model", current),
+    return st.selectbox(label, options, key=state.init(page, "model", current), format_func=model_name_plain,
                         help="Catalog models plus models imported in this session; type to search.")
+
+
+def model_name_plain(model_id: str) -> str:
+    return display_model_name(model_id, model_id in state.imported_models())
 
 
 def scenario_inputs(page: str, values: dict) -> tuple[dict, object]:

@@ -24,3 +24,18 @@ def build_report(model, input_len: int = 1024, output_len: int = 256, concurrenc
     plan = make_plan(base, opts)
     plan.base = base
     return render(plan, opts, workload, probe, today or dt.date.today())
+
+
+def preview_report(model, input_len: int = 1024, output_len: int = 256, concurrency: int | str = 1,
+                   ttft_ms_max: float | None = None, tpot_ms_max: float | None = None, utilization: float = 1.0,
+                   **pins):
+    """Page 1 of the PDF that build_report would write for the same arguments, as text (planner.report.page_one)."""
+    from .page_one import page_one
+    opts = ReportOptions(ttft_ms_max=ttft_ms_max, tpot_ms_max=tpot_ms_max, utilization=utilization)
+    base = dict(model=model, input_len=input_len, output_len=output_len, concurrency=concurrency,
+                **{k: v for k, v in pins.items() if v is not None})
+    workload = workload_scenario(base)
+    base.update(concurrency=workload.concurrency)
+    plan = make_plan(base, opts)
+    plan.base = base
+    return page_one(plan, opts, workload)

@@ -11,10 +11,10 @@ import datetime as dt
 from planner.core import __version__
 from planner.core import catalog
 from planner.core.engines import profile
-from planner.core.schemas import ModelSpec
-from planner.share.model_links import display_model_name
-from .plan import HOURS_PER_MONTH, Plan, ProbeResults, ReportOptions, node_words
-from .wording import WORDS_NOTE, decision_line, gpu_label
+from .page_one import (PageOne, _money, _num, config_label, headline_figures, model_title,  # noqa: F401
+                       page_one, scenario_words)
+from .plan import HOURS_PER_MONTH, Plan, ProbeResults, ReportOptions
+from .wording import WORDS_NOTE
 from planner.core.results import Estimate
 from planner.core.scenario import Scenario
 from .layout import (GREY, INK, RULE, SHADE, _heading, _image, _new_pdf, _subheading, _table,  # noqa: F401
@@ -30,147 +30,49 @@ METRICS = (
 )
 
 
-def _money(v: float | None, spec: str = ",.2f") -> str:
-    return "n/a (no price)" if v is None else f"${v:{spec}}"
-
-
-def config_label(c, short: bool = False) -> str:
-    """'2 × NVIDIA H200 SXM 141 GB · vLLM · bf16' (short: without the vendor, for chart axes); names, never ids."""
-    name = gpu_label(c.gpu)
-    engine = profile(c.engine).label
-    weights = c.weight_format if isinstance(c, Scenario) else c.weights
-    return f"{c.gpus} × {name.split(' ', 1)[-1] if short else name} · {engine} · {weights}"
-
-
-def model_title(s: Scenario) -> str:
-    """The model as the title, footer and scenario text show it (imported names sanitized and marked)."""
-    return display_model_name(s.model_id, isinstance(s.model, ModelSpec))
-
-
-def _billions(n: int) -> str:
-    return f"{n / 1e9:,.1f}B" if n < 9.95e9 else f"{n / 1e9:,.0f}B"
-
-
-def scenario_words(s: Scenario, opts: ReportOptions, pinned: bool = False) -> str:
-    m = s.model_spec
-    size = f"{_billions(m.total_params)} parameters" + (f", {_billions(m.active_params)} active per token" if m.is_moe else "")
-    users = ("as many concurrent requests as memory allows" if s.concurrency == "max"
-             else f"{s.concurrency:,} concurrent request{'s' if s.concurrency != 1 else ''}")
-    targets = [f"time to first token ≤ {opts.ttft_ms_max:,g} ms" if opts.ttft_ms_max else None,
-               f"time per output token ≤ {opts.tpot_ms_max:g} ms (≥ {1000 / opts.tpot_ms_max:,.1f} tokens/s per user)"
-               if opts.tpot_ms_max else None]
-    targets = [t for t in targets if t]
-    goal = ("Service targets: " + "; ".join(targets) + "." if targets
-            else "No latency target was set." if pinned
-            else "No latency target was set, so the cheapest configuration that fits is chosen.")
-    return (f"Serve {model_title(s)} ({size}; checkpoint in {m.default_weights}) to {users}, each with a "
-            f"{s.input_len:,}-token prompt and a {s.output_len:,}-token answer. {goal}")
-
-
-def headline_figures(est: Estimate, s: Scenario, opts: ReportOptions) -> list[list[str]]:
-    """The page-1 figures, formatted exactly as printed (tests format planner.estimate the same way)."""
-    p, c, m = est.performance, est.cost, est.memory
-    month_h = HOURS_PER_MONTH * opts.utilization
-    monthly = None if c.usd_per_hour is None else c.usd_per_hour * month_h
-    tokens_month = p.output_tokens_per_s * 3600 * month_h / 1e6
-    return [
-        ["Time to first token (TTFT)", f"{p.ttft_ms:,.0f} ms"],
-        ["Time per output token (TPOT)", f"{p.tpot_ms:,.1f} ms"],
-        ["Output tokens/s per user", f"{p.output_tokens_per_s_per_user:,.1f}"],
-        ["Output tokens/s, all users", f"{p.output_tokens_per_s:,.0f} (running batch {p.running_batch:,})"],
-        ["Max concurrency (memory and engine)", f"{m.max_concurrency:,} requests of {s.input_len + s.output_len:,} tokens"],
-        ["Price", "no catalog price for this GPU (set usd_per_gpu_hour)" if c.usd_per_gpu_hour is None
-         else f"{_money(c.usd_per_gpu_hour)} per GPU-hour, {_money(c.usd_per_hour)} per hour in all"],
-        ["Cost per million output tokens", _money(c.usd_per_million_output_tokens, ",.3f")],
-        ["Cost per million input tokens", _money(c.usd_per_million_input_tokens, ",.4f")],
-        [f"Per month at {opts.utilization:.0%} utilization ({month_h:,.0f} h)",
-         f"{_money(monthly, ',.0f')} for {tokens_month:,.0f} million output tokens"],
-    ]
-
-
-def _decision_box(pdf, plan: Plan, opts: ReportOptions) -> None:
-    s, est = plan.subject, plan.estimate
-    pinned = "gpu" in plan.base
-    verdicts = {"misses_targets": "No configuration meets the service targets.",
-                "nothing_fits": "Does not fit." if pinned else "Nothing fits: no configuration searched can hold the model."}
-    titles = {"recommended": "Recommended: ", "pinned": "Configuration assessed: ",
-              "misses_targets": "Closest miss: ", "nothing_fits": "Configuration assessed: " if pinned else "Closest: "}
+def _decision_box(pdf, one: PageOne) -> None:
     pdf.set_fill_color(*SHADE)
-    if plan.status in verdicts:
-        _text(pdf, verdicts[plan.status], 13, "B", h=7, fill=True, padding=(2, 2, 0, 2))
-    if s:
-        _text(pdf, titles[plan.status] + f"{s.gpus} × {gpu_label(s.gpu)}", 11 if plan.status in verdicts else 13, "B",
-              h=7, fill=True, padding=(2, 2, 1, 2))
-        if est is not None and est.fits and plan.status in ("recommended", "pinned") and not plan.misses:  # plain words
-            _text(pdf, decision_line(s, est, opts.utilization), 10, h=5.2, fill=True, padding=(0, 2, 1, 2))
-        detail = " · ".join(filter(None, (
-            profile(s.engine).label, f"weights {s.weight_format}", f"KV cache {s.kv_dtype}",
-            f"tensor parallel {s.tp_degree}, pipeline parallel {s.pp_degree}", node_words(s))))
-        _text(pdf, detail, 8.5, h=4.6, fill=True, padding=(0, 2, 1, 2), colour=GREY)
-    verdict = _verdict(plan, opts)
-    _text(pdf, verdict, 10, "B", h=5.2, fill=True, padding=(0, 2, 2, 2))
-    for note in (est.notes if est else []):  # e.g. requests that queue because memory holds fewer
-        _text(pdf, f"Note: {note.rstrip('.')}.", 8.5, h=4.5, fill=True, padding=(0, 2, 2, 2))
+    if one.verdict_title:
+        _text(pdf, one.verdict_title, 13, "B", h=7, fill=True, padding=(2, 2, 0, 2))
+    if one.title:
+        _text(pdf, one.title, 11 if one.verdict_title else 13, "B", h=7, fill=True, padding=(2, 2, 1, 2))
+    if one.line:  # the plain-language decision (planner.report.wording), the same sentence as the Planner page
+        _text(pdf, one.line, 10, h=5.2, fill=True, padding=(0, 2, 1, 2))
+    if one.detail:
+        _text(pdf, one.detail, 8.5, h=4.6, fill=True, padding=(0, 2, 1, 2), colour=GREY)
+    _text(pdf, one.verdict, 10, "B", h=5.2, fill=True, padding=(0, 2, 2, 2))
+    for note in one.notes:  # e.g. requests that queue because memory holds fewer
+        _text(pdf, note, 8.5, h=4.5, fill=True, padding=(0, 2, 2, 2))
     pdf.ln(2)
-    if est and est.fits:
-        _table(pdf, headline_figures(est, s, opts), (48, 52), size=8, header=False)
+    if one.figures:
+        _table(pdf, one.figures, (48, 52), size=8, header=False)
         _text(pdf, WORDS_NOTE, 7, colour=GREY)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def _verdict(plan: Plan, opts: ReportOptions) -> str:
-    if plan.status == "nothing_fits":
-        what = "This configuration cannot run the model: " if plan.subject else ""
-        return what + ("; ".join(plan.misses) or "no configuration in the search fits in memory") + "."
-    if plan.misses:
-        return "Misses the targets: " + "; ".join(plan.misses) + "."
-    p = plan.estimate.performance
-    met = [f"TTFT {p.ttft_ms:,.0f} ms ≤ {opts.ttft_ms_max:,g} ms" if opts.ttft_ms_max else None,
-           f"TPOT {p.tpot_ms:.1f} ms ≤ {opts.tpot_ms_max:g} ms" if opts.tpot_ms_max else None]
-    met = [m for m in met if m]
-    return ("Meets the targets: " + "; ".join(met) + "." if met else "Fits in memory; no latency target was set.")
-
-
-def _others_table(pdf, plan: Plan) -> None:
-    _heading(pdf, plan.others_title)
-    if not plan.others:
+def _others_table(pdf, plan: Plan, one: PageOne) -> None:
+    _heading(pdf, one.others_title)
+    if not one.others:
         _text(pdf, "planner.recommend searches catalog models only." if not plan.evaluated
               else "None: no other configuration in the search met the targets.", 9)
         return
-    why = {"recommended": "Why not chosen", "pinned": "How it compares"}
-    rows = [["Configuration", "TTFT ms", "TPOT ms", "tokens/s", "$/M out",
-             why.get(plan.status, "Why") if not plan.misses else "Why"]]
-    for c, why in plan.others:
-        rows.append([config_label(c), _num(c.ttft_ms, ",.0f"), _num(c.tpot_ms, ",.1f"),
-                     _num(c.output_tokens_per_s, ",.0f"), _num(c.usd_per_million_output_tokens, ",.3f"), why])
-    _table(pdf, rows, (50, 14, 14, 16, 14, 66), size=7.5)
-
-
-def _num(v, spec: str) -> str:
-    return "–" if v is None else f"{v:{spec}}"
+    _table(pdf, one.others, (50, 14, 14, 16, 14, 66), size=7.5)
 
 
 def _page_one(pdf, plan: Plan, opts: ReportOptions, base: Scenario, today: dt.date) -> None:
+    one = page_one(plan, opts, base)
     pdf.add_page()
     _text(pdf, "GPU hardware recommendation", 19, "B", h=9)
-    _text(pdf, model_title(base), 12.5, h=6.5, colour=GREY)
+    _text(pdf, one.model, 12.5, h=6.5, colour=GREY)
     calibrated = " (calibrated by a probe)" if plan.subject and plan.subject.calibration else ""
     _text(pdf, f"Prepared {today:%d %B %Y} with LLM inference hardware planner {__version__}. All figures are "
                f"predictions of the planner's model{calibrated}; see Assumptions.", 8, colour=GREY)
     _heading(pdf, "Scenario")
-    _text(pdf, scenario_words(base, opts, pinned="gpu" in plan.base), 10, h=5)
+    _text(pdf, one.scenario, 10, h=5)
     _heading(pdf, "Decision")
-    _decision_box(pdf, plan, opts)
-    _others_table(pdf, plan)
-    has_targets = opts.ttft_ms_max is not None or opts.tpot_ms_max is not None
-    if plan.evaluated:
-        ranked = "meet the targets and have" if has_targets else "have"
-        _text(pdf, f"{plan.evaluated:,} configurations evaluated (GPU type × count × weight format × engine); "
-                   f"{plan.fitting:,} fit in memory; {plan.meeting:,} {ranked} a dated list price (or yours) and are "
-                   "ranked by cost per million output tokens.", 8, colour=GREY)
+    _decision_box(pdf, one)
+    _others_table(pdf, plan, one)
+    if one.counts:
+        _text(pdf, one.counts, 8, colour=GREY)
     _share(pdf, plan, opts, today)
 
 

@@ -30,8 +30,10 @@ def gpu_label(gpu_id: str) -> str:
 
 
 def seconds(x_s: float) -> str:
-    """'0.41 s', '1.2 s', '73 s', '1,250 s': two significant figures, no exponent."""
-    return f"{x_s:,.0f} s" if x_s >= 100 else f"{float(f'{x_s:.2g}'):g} s"
+    """'0.1 s', '0.4 s', '1.2 s', '73 s', '1,250 s': what a user can feel, no exponent."""
+    if x_s < 1:
+        return f"{max(x_s, 0.1):.1f} s"
+    return f"{x_s:,.0f} s" if x_s >= 10 else f"{x_s:.1f} s"
 
 
 def _users(s: Scenario, est: Estimate) -> str:
