@@ -8,57 +8,64 @@ NVFP4 is NVIDIA-only and TensorRT-LLM needs Blackwell for it; B300 dropped INT8 
 """
 from __future__ import annotations
 
-from .engines import GPU_ONLY_GENERATIONS, ENGINES, profile
-from .precision import FORMATS
+from .engines import ENGINES, GPU_ONLY_GENERATIONS, rules
+from .precision import FORMATS, LLAMACPP_ONLY_KV
 
 
 def _fail(field: str, message: str):
     raise ValueError(f"{field}: {message}")
 
 
-def check_parallel(s) -> None:
-    m, tp, pp, ep = s.model_spec, s.tp_degree, s.pp_degree, s.ep_degree
-    if s.gpus % (tp * pp):
-        _fail("tp", f"tp x pp = {tp} x {pp} must divide gpus = {s.gpus}")
+def _problem(field: str, message: str) -> str:
+    return f"{field}: {message}"
+
+
+def parallel_problem(m, gpus: int, tp: int, pp: int, ep: int) -> str | None:
+    """`field: reason` when the layout cannot shard model `m` (a ModelSpec), else None."""
+    if gpus % (tp * pp):
+        return f"tp: tp x pp = {tp} x {pp} must divide gpus = {gpus}"
     if m.num_heads % tp:
-        _fail("tp", f"tp = {tp} must divide the {m.num_heads} attention heads of {m.id}")
+        return f"tp: tp = {tp} must divide the {m.num_heads} attention heads of {m.id}"
     if m.num_kv_heads % tp and tp % m.num_kv_heads:
-        _fail("tp", f"tp = {tp} must divide the {m.num_kv_heads} KV heads or be a multiple of them")
+        return f"tp: tp = {tp} must divide the {m.num_kv_heads} KV heads or be a multiple of them"
     if m.linear_num_key_heads and m.linear_num_key_heads % tp:
-        _fail("tp", f"tp = {tp} must divide the {m.linear_num_key_heads} linear-attention heads")
+        return f"tp: tp = {tp} must divide the {m.linear_num_key_heads} linear-attention heads"
     if pp > m.num_layers:
-        _fail("pp", f"pp = {pp} exceeds the {m.num_layers} layers")
+        return f"pp: pp = {pp} exceeds the {m.num_layers} layers"
     if ep > 1:
         if not m.is_moe:
-            _fail("ep", f"{m.id} has no experts; use ep = 1")
-        if ep > s.gpus or m.num_experts % ep:
-            _fail("ep", f"ep = {ep} must be at most gpus = {s.gpus} and divide the {m.num_experts} experts")
+            return f"ep: {m.id} has no experts; use ep = 1"
+        if ep > gpus or m.num_experts % ep:
+            return f"ep: ep = {ep} must be at most gpus = {gpus} and divide the {m.num_experts} experts"
+    return None
 
 
-def check_engine(s) -> None:
-    gpu, fmt, e = s.gpu_spec, FORMATS[s.weight_format], profile(s.engine)
+def engine_problem(gpu, weights: str, engine: str, kv_dtype: str) -> str | None:
+    """`field: reason` when the engine cannot serve this format on this GPU (a GpuSpec), else None."""
+    fmt, e = FORMATS[weights], rules(engine)
     vendor = gpu.vendor.lower()
     if e.gpu_vendors is not None and vendor not in e.gpu_vendors:
-        _fail("engine", f"{e.id} runs on {'/'.join(sorted(e.gpu_vendors)).upper()} GPUs only, not on {gpu.name}; "
+        return _problem("engine", f"{e.id} runs on {'/'.join(sorted(e.gpu_vendors)).upper()} GPUs only, not on {gpu.name}; "
                         f"use {' or '.join(_alternatives(lambda p: p.gpu_vendors is None and p.needs_gpu_runtime))}")
     if e.needs_gpu_runtime and gpu.generation in GPU_ONLY_GENERATIONS:
-        _fail("engine", f"{e.id} does not run on {gpu.name}; use {' or '.join(_alternatives(lambda p: not p.needs_gpu_runtime))}")
+        return _problem("engine", f"{e.id} does not run on {gpu.name}; use {' or '.join(_alternatives(lambda p: not p.needs_gpu_runtime))}")
     if fmt.family == "gguf" and not e.serves_gguf:
-        _fail("weights", f"{fmt.id} is a GGUF format, served by engine {' or '.join(_alternatives(lambda p: p.serves_gguf))} "
+        return _problem("weights", f"{fmt.id} is a GGUF format, served by engine {' or '.join(_alternatives(lambda p: p.serves_gguf))} "
                          f"only (not {e.id})")
     if fmt.family != "gguf" and e.other_formats is not None and fmt.id not in e.other_formats:
-        _fail("weights", f"{e.id} serves GGUF files: choose a gguf-... format (or {'/'.join(sorted(e.other_formats))}), "
+        return _problem("weights", f"{e.id} serves GGUF files: choose a gguf-... format (or {'/'.join(sorted(e.other_formats))}), "
                          f"not {fmt.id}")
     if fmt.id == "nvfp4" and vendor != "nvidia":
-        _fail("weights", f"nvfp4 is an NVIDIA format; {gpu.name} cannot run it (try mxfp4 or fp8)")
+        return _problem("weights", f"nvfp4 is an NVIDIA format; {gpu.name} cannot run it (try mxfp4 or fp8)")
     if e.nvfp4_needs_hardware and fmt.id == "nvfp4" and not gpu.native_fp4:
-        _fail("weights", f"{e.id} runs nvfp4 on Blackwell GPUs only, not on {gpu.name}")
+        return _problem("weights", f"{e.id} runs nvfp4 on Blackwell GPUs only, not on {gpu.name}")
     if e.fp8_needs_hardware and fmt.id == "fp8" and not gpu.native_fp8:
-        _fail("weights", f"{e.id} needs FP8 hardware (Ada, Hopper, Blackwell) for fp8; {gpu.name} lacks it")
+        return _problem("weights", f"{e.id} needs FP8 hardware (Ada, Hopper, Blackwell) for fp8; {gpu.name} lacks it")
     if fmt.id == "int8" and gpu.int8_dense_tops is not None and gpu.int8_dense_tops < gpu.bf16_dense_tflops:
-        _fail("weights", f"{gpu.name} has no fast INT8 tensor cores; use fp8 or w8a16")
-    if s.uses_llamacpp_kv and not e.own_kv_types:
-        _fail("kv_dtype", f"{s.kv_dtype} KV cache is llama.cpp's; with {e.id} use auto, bf16, fp16 or fp8")
+        return _problem("weights", f"{gpu.name} has no fast INT8 tensor cores; use fp8 or w8a16")
+    if kv_dtype in LLAMACPP_ONLY_KV and not e.own_kv_types:
+        return _problem("kv_dtype", f"{kv_dtype} KV cache is llama.cpp's; with {e.id} use auto, bf16, fp16 or fp8")
+    return None
 
 
 def _alternatives(rule) -> list[str]:
@@ -78,7 +85,7 @@ def check_workload(s) -> None:
     if s.acceptance_length is not None and s.acceptance_length > s.spec_tokens + 1:
         _fail("acceptance_length", f"at most spec_tokens + 1 = {s.spec_tokens + 1}")
     if s.cpu_offload_experts:
-        if not profile(s.engine).cpu_expert_offload:
+        if not rules(s.engine).cpu_expert_offload:
             _fail("cpu_offload_experts", "expert offload to CPU is a llama.cpp feature (--n-cpu-moe); use engine "
                                          + " or ".join(_alternatives(lambda p: p.cpu_expert_offload)))
         if s.cpu_offload_experts > m.moe_layers:
@@ -86,6 +93,8 @@ def check_workload(s) -> None:
 
 
 def check_scenario(s) -> None:
-    check_parallel(s)
-    check_engine(s)
+    problem = (parallel_problem(s.model_spec, s.gpus, s.tp_degree, s.pp_degree, s.ep_degree)
+               or engine_problem(s.gpu_spec, s.weight_format, s.engine, s.kv_dtype))
+    if problem:
+        raise ValueError(problem)
     check_workload(s)

@@ -141,6 +141,14 @@ ENGINES = {p.id: p for p in (VLLM, SGLANG, TRTLLM, LLAMACPP, TRANSFORMERS)}
 ENGINE_IDS = tuple(ENGINES)
 
 
+def rules(engine_id: str) -> EngineProfile:
+    """The engine's rules only (its speed constants unset): for the compatibility and layout checks."""
+    try:
+        return ENGINES[engine_id]
+    except KeyError:
+        raise ValueError(f"unknown engine {engine_id!r}; allowed: {', '.join(ENGINES)}") from None
+
+
 def profile(engine_id: str, constants: Constants | None = None) -> EngineProfile:
     """The engine's rules with its speed constants (data/engine_constants.csv unless `constants` is given)."""
     if engine_id not in ENGINES:

@@ -5,13 +5,15 @@ read it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from . import memory as mem
 from .constants import Constants
 from .cost import cost
 from .deployment import Deployment, resolve
 from .results import Estimate, Memory, Performance
 from .scenario import Scenario
-from .throughput import performance
+from .throughput import Figures, figures, performance
 from .units import GIB
 
 
@@ -53,8 +55,21 @@ def _load(s: Scenario, d: Deployment, b: mem.Budget, max_c: int) -> tuple[int, i
     return s.concurrency, min(s.concurrency, max_c)
 
 
-def estimate_scenario(s: Scenario, constants: Constants | None = None) -> Estimate:
-    """Estimate a validated Scenario; `constants` replaces data/engine_constants.csv (fits, what-ifs)."""
+@dataclass(frozen=True)
+class Assessment:
+    """One pass over a scenario: its deployment, the engine's memory plan, whether and how fast it runs."""
+    deployment: Deployment
+    budget: mem.Budget
+    reason: str | None           # why it does not fit, or None
+    max_concurrency: int
+    concurrency: int
+    running: int
+    figures: Figures | None      # None when it cannot run
+    notes: tuple[str, ...]
+
+
+def assess(s: Scenario, constants: Constants | None = None) -> Assessment:
+    """Memory then speed of a validated Scenario, as plain figures (sweeps use this directly)."""
     d = resolve(s, constants)
     context = s.input_len + s.output_len
     want = None if s.concurrency == "max" else s.concurrency
@@ -64,13 +79,20 @@ def estimate_scenario(s: Scenario, constants: Constants | None = None) -> Estima
         b = mem.budget(d, want, context)
     concurrency, running = _load(s, d, b, max_c)
     reason = _fit_reason(s, d, b, context, max_c)
-    notes = []
+    notes = ()
     if reason is None and want and want > max_c:
-        notes.append(f"only {max_c} of {want} requests fit at once; the others queue (TTFT includes the wait)")
-    fits = reason is None and running >= 1
-    perf = performance(d, s, concurrency, running) if fits else Performance(concurrency=concurrency)
-    return Estimate(scenario=_dump(s), fits=reason is None, reason=reason, memory=_memory(d, b, max_c, running),
-                    performance=perf, cost=cost(s, perf if reason is None else None), notes=notes)
+        notes = (f"only {max_c} of {want} requests fit at once; the others queue (TTFT includes the wait)",)
+    fig = figures(d, s, concurrency, running) if reason is None and running >= 1 else None
+    return Assessment(d, b, reason, max_c, concurrency, running, fig, notes)
+
+
+def estimate_scenario(s: Scenario, constants: Constants | None = None) -> Estimate:
+    """Estimate a validated Scenario; `constants` replaces data/engine_constants.csv (fits, what-ifs)."""
+    a = assess(s, constants)
+    perf = performance(a.figures) if a.figures else Performance(concurrency=a.concurrency)
+    return Estimate(scenario=_dump(s), fits=a.reason is None, reason=a.reason,
+                    memory=_memory(a.deployment, a.budget, a.max_concurrency, a.running), performance=perf,
+                    cost=cost(s, perf if a.reason is None else None), notes=list(a.notes))
 
 
 def _dump(s: Scenario) -> dict:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from . import catalog
 from .compat import check_scenario
-from .engines import ENGINE_IDS, profile
+from .engines import ENGINE_IDS, rules
 from .precision import FORMATS, KV_ALIASES, KV_BYTES, LLAMACPP_ONLY_KV
 from .schemas import GpuSpec, ModelSpec
 
@@ -135,7 +135,7 @@ class Scenario(BaseModel):
         device_map="auto") run them one after another, so their default is pp = gpus."""
         if self.pp:
             return self.pp
-        return self.gpus if profile(self.engine).splits_layers_by_default and not self.tp else 1
+        return self.gpus if rules(self.engine).splits_layers_by_default and not self.tp else 1
 
     @property
     def tp_degree(self) -> int:

@@ -6,6 +6,7 @@ class. Results are breakdowns whose parts sum to their totals (STYLE rule 3).
 """
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -63,26 +64,33 @@ class ModelSpec(Frozen):
     weights_bytes_exact: int | None = None  # the checkpoint's real bytes in `default_weights`, when a file tells
     notes: tuple[str, ...] = ()
 
-    @property
+    def model_copy(self, *, update=None, deep: bool = False):
+        """A copy without the derived figures cached on this spec (an update may change what they sum)."""
+        copy = super().model_copy(update=update, deep=deep)
+        for name in _DERIVED:
+            copy.__dict__.pop(name, None)
+        return copy
+
+    @cached_property
     def total_params(self) -> int:
         return sum(self.params.values())
 
-    @property
+    @cached_property
     def is_moe(self) -> bool:
         return self.num_experts > 0
 
-    @property
+    @cached_property
     def moe_layers(self) -> int:
         return sum(g.count for g in self.layers if g.moe)
 
-    @property
+    @cached_property
     def params_per_expert(self) -> int:
         if not self.moe_layers:
             return 0
         expert = self.params["expert_up"] + self.params["expert_down"]
         return expert // (self.moe_layers * self.num_experts)
 
-    @property
+    @cached_property
     def active_params(self) -> int:
         """Parameters one token touches (embedding row counted as the whole table, as published)."""
         expert = self.params["expert_up"] + self.params["expert_down"]
@@ -91,7 +99,17 @@ class ModelSpec(Frozen):
         return self.total_params - expert + expert * self.experts_per_token // self.num_experts
 
     def layers_of(self, kind: AttentionKind) -> int:
-        return sum(g.count for g in self.layers if g.attention == kind)
+        return self._layer_counts.get(kind, 0)
+
+    @cached_property
+    def _layer_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for g in self.layers:
+            counts[g.attention] = counts.get(g.attention, 0) + g.count
+        return counts
+
+
+_DERIVED = ("total_params", "is_moe", "moe_layers", "params_per_expert", "active_params", "_layer_counts")
 
 
 class GpuSpec(Frozen):

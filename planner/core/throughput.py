@@ -10,6 +10,7 @@ stages run micro-batches of B / pp, so one token crosses pp stages. Speculative 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from .deployment import Deployment
 from .results import Performance
@@ -36,7 +37,23 @@ def _bound(step: Step) -> str:
     return max(parts, key=parts.get)
 
 
-def performance(d: Deployment, s: Scenario, concurrency: int, running: int) -> Performance:
+@dataclass(frozen=True)
+class Figures:
+    """The speed figures of a scenario as plain numbers (sweeps read these; `performance` wraps them)."""
+    concurrency: int
+    running_batch: int
+    ttft_ms: float
+    tpot_ms: float
+    itl_ms: float
+    output_tokens_per_s: float
+    output_tokens_per_s_per_user: float
+    e2e_latency_s: float
+    prefill_tokens_per_s: float | None
+    request_throughput_per_s: float
+    step: Step
+
+
+def figures(d: Deployment, s: Scenario, concurrency: int, running: int) -> Figures:
     """Figures for `concurrency` requests in flight of which `running` decode together."""
     li, lo = s.input_len, max(1, s.output_len)
     # the other requests' prompts arrive at (running - 1) / lo per step and share the decode steps
@@ -49,15 +66,21 @@ def performance(d: Deployment, s: Scenario, concurrency: int, running: int) -> P
     busy = tpot if running > 1 else 0.0  # a new prompt waits for the step in flight, then shares steps
     steady = _ttft_overhead_s(d, s) + prefill_one + 0.5 * busy + chunks * (step.attention + step.state) * d.pp + queue
     ttft = steady + max(0.0, _wave_wait(d, s, running, prefill_one) - prefill_one)
-    e2e = ttft + (lo - 1) * tpot
     # throughput counts each prompt's prefill once: it is already spread over the decode steps
     e2e_steady = steady + (lo - 1) * tpot
+    return Figures(concurrency, running, ttft / MS, tpot / MS,
+                   tpot * (d.acceptance_length or 1) / MS if d.spec_tokens else tpot / MS,
+                   concurrency * lo / e2e_steady, 1 / tpot, ttft + (lo - 1) * tpot,
+                   li / prefill_one if li and prefill_one else None, concurrency / e2e_steady, step)
+
+
+def performance(f: Figures) -> Performance:
+    step = f.step
     return Performance(
-        concurrency=concurrency, running_batch=running, ttft_ms=ttft / MS, tpot_ms=tpot / MS,
-        itl_ms=tpot * (d.acceptance_length or 1) / MS if d.spec_tokens else tpot / MS,
-        output_tokens_per_s=concurrency * lo / e2e_steady, output_tokens_per_s_per_user=1 / tpot, e2e_latency_s=e2e,
-        prefill_tokens_per_s=li / prefill_one if li and prefill_one else None,
-        request_throughput_per_s=concurrency / e2e_steady,
+        concurrency=f.concurrency, running_batch=f.running_batch, ttft_ms=f.ttft_ms, tpot_ms=f.tpot_ms, itl_ms=f.itl_ms,
+        output_tokens_per_s=f.output_tokens_per_s, output_tokens_per_s_per_user=f.output_tokens_per_s_per_user,
+        e2e_latency_s=f.e2e_latency_s, prefill_tokens_per_s=f.prefill_tokens_per_s,
+        request_throughput_per_s=f.request_throughput_per_s,
         decode_step_ms={k: v / MS for k, v in (("weights", step.weights), ("attention", step.attention),
                                                ("state", step.state), ("communication", step.communication),
                                                ("fixed", step.fixed), ("cpu_wait", step.cpu_wait))},

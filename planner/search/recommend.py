@@ -9,9 +9,14 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from planner.core import catalog
-from planner.core.estimate import estimate_scenario
+from planner.core.engines import rules
+from planner.core.compat import engine_problem, parallel_problem
+from planner.core.cost import cost as price_of
+from planner.core.estimate import assess
+from planner.core.precision import FORMATS
 from planner.core.scenario import ENGINES, Scenario
 from planner.core.schemas import ModelSpec
+from planner.core.units import GIB
 
 COUNTS = (1, 2, 4, 8)
 SEARCH_FORMATS = ("bf16", "fp8", "int4-awq", "mxfp4", "nvfp4", "gguf-q4_k_m", "gguf-q8_0")
@@ -71,8 +76,15 @@ def _formats(m: ModelSpec) -> list[str]:
     return [f for f in formats if f != "mxfp4" or m.is_moe]
 
 
+def _valid_format(weights: str) -> str:
+    w = str(weights).strip().lower()
+    if w not in FORMATS:
+        raise ValueError(f"weights: unknown weight format {w!r}; allowed: {', '.join(FORMATS)}")
+    return w
+
+
 def _layout(engine: str, count: int) -> dict:
-    return {"pp": count, "tp": 1} if engine == "llamacpp" else {"tp": count}
+    return {"pp": count, "tp": 1} if rules(engine).search_split == "pp" else {"tp": count}
 
 
 def _target_misses(c: dict, ttft_max, tpot_max, budget) -> list[str]:
@@ -92,25 +104,56 @@ def _target_misses(c: dict, ttft_max, tpot_max, budget) -> list[str]:
     return misses
 
 
-def evaluate(model: str | ModelSpec, gpu: str, count: int, engine: str, weights: str, workload: dict, targets: tuple) -> Candidate:
-    base = dict(gpu=gpu, gpu_name=catalog.gpu(gpu).name, gpus=count, engine=engine, weights=weights, **_layout(engine, count))
-    base.setdefault("pp", 1)
+def _on_gpu(base: Scenario, gpu: str, price: float | None) -> Scenario:
+    """The validated workload `base` on one catalog GPU (ids from the catalog need no second validation)."""
+    return Scenario.model_construct(**{**_fields(base), "gpu": gpu, "usd_per_gpu_hour": price})
+
+
+def _fields(s: Scenario) -> dict:
+    return {k: getattr(s, k) for k in Scenario.model_fields}
+
+
+def _configured(on_gpu: Scenario, count: int, engine: str, weights: str) -> Scenario | str:
+    """One configuration of a GPU's template, or `field: reason` why it cannot run. The ids come from the
+    catalog and the engine and format tables, so only the combination rules run; model_copy keeps the
+    template's resolved model and GPU, which the update does not change."""
+    layout = _layout(engine, count)
+    tp = layout["tp"]
+    pp = layout.get("pp") or (count if rules(engine).splits_layers_by_default and not tp else 1)
+    problem = (parallel_problem(on_gpu.model_spec, count, tp, pp, 1)
+               or engine_problem(on_gpu.gpu_spec, weights, engine, on_gpu.kv_dtype))
+    return problem or on_gpu.model_copy(update={"gpus": count, "engine": engine, "weights": weights, "tp": None,
+                                                "pp": None, **layout})
+
+
+def evaluate(model: str | ModelSpec, gpu: str, count: int, engine: str, weights: str, workload: dict | Scenario,
+             targets: tuple) -> Candidate:
+    layout = {"pp": 1, **_layout(engine, count)}
+    base = dict(gpu=gpu, gpu_name=catalog.gpu(gpu).name, gpus=count, engine=engine, weights=weights, **layout)
     try:
-        s = Scenario(model=model, gpu=gpu, gpus=count, engine=engine, weights=weights, **_layout(engine, count), **workload)
+        if isinstance(workload, Scenario):
+            s = _configured(workload, count, engine, weights)
+            if isinstance(s, str):
+                return Candidate(**base, fits=False, meets_targets=False, reason=s)
+        else:
+            s = Scenario(model=model, gpu=gpu, gpus=count, engine=engine, weights=weights, **_layout(engine, count), **workload)
     except ValidationError as exc:
-        msg = exc.errors()[0].get("msg", "").removeprefix("Value error, ")
-        return Candidate(**base, fits=False, meets_targets=False, reason=msg)
-    est = estimate_scenario(s)
-    perf, cost, mem = est.performance, est.cost, est.memory
-    figures = dict(ttft_ms=perf.ttft_ms, tpot_ms=perf.tpot_ms, output_tokens_per_s=perf.output_tokens_per_s,
-                   output_tokens_per_s_per_user=perf.output_tokens_per_s_per_user, usd_per_hour=cost.usd_per_hour,
+        return Candidate(**base, fits=False, meets_targets=False,
+                         reason=exc.errors()[0].get("msg", "").removeprefix("Value error, "))
+    except ValueError as exc:
+        return Candidate(**base, fits=False, meets_targets=False, reason=str(exc))
+    a = assess(s)
+    f, b = a.figures, a.budget
+    cost = price_of(s, f)
+    figures = dict(ttft_ms=f and f.ttft_ms, tpot_ms=f and f.tpot_ms, output_tokens_per_s=f and f.output_tokens_per_s,
+                   output_tokens_per_s_per_user=f and f.output_tokens_per_s_per_user, usd_per_hour=cost.usd_per_hour,
                    usd_per_million_output_tokens=cost.usd_per_million_output_tokens,
                    usd_per_million_input_tokens=cost.usd_per_million_input_tokens, usd_per_request=cost.usd_per_request,
-                   weights_gib_per_gpu=mem.weights_gib_per_gpu, total_gib_per_gpu=mem.total_gib_per_gpu,
-                   gpu_memory_gib=mem.gpu_memory_gib, max_concurrency=mem.max_concurrency)
-    if not est.fits:
-        return Candidate(**base, fits=False, meets_targets=False, reason=est.reason, **figures)
-    queued = isinstance(s.concurrency, int) and mem.max_concurrency < s.concurrency
+                   weights_gib_per_gpu=b.weights / GIB, total_gib_per_gpu=b.total / GIB, gpu_memory_gib=b.limit / GIB,
+                   max_concurrency=a.max_concurrency)
+    if a.reason is not None:
+        return Candidate(**base, fits=False, meets_targets=False, reason=a.reason, **figures)
+    queued = isinstance(s.concurrency, int) and a.max_concurrency < s.concurrency
     list_price = s.gpu_spec.price_is_list or s.usd_per_gpu_hour is not None
     misses = _target_misses({**figures, "queued": queued, "concurrency": s.concurrency, "list_price": list_price}, *targets)
     return Candidate(**base, fits=True, meets_targets=not misses, reason="; ".join(misses) or None, **figures)
@@ -140,8 +183,13 @@ def recommend(model: str | ModelSpec, input_len: int = 1024, output_len: int = 2
         if e not in ENGINES:
             raise ValueError(f"engines: unknown engine {e!r}; allowed: {', '.join(ENGINES)}")
     prices = {catalog.gpu(g).id: p for g, p in (prices or {}).items()}
-    cands = [evaluate(model, g, n, e, w, {**workload, "usd_per_gpu_hour": prices.get(g)}, targets)
-             for g in gpu_ids for n in counts for w in (weights or _formats(spec)) for e in (engines or ENGINES)]
+    formats = [_valid_format(w) for w in weights] if weights else _formats(spec)
+    base = Scenario(model=model, engine="llamacpp", weights="bf16", **workload)  # the workload, validated once
+    for g, price in prices.items():  # the user's prices, validated like any scenario field
+        Scenario(**{**_fields(base), "usd_per_gpu_hour": price})
+    priced = {g: _on_gpu(base, g, prices.get(g)) for g in gpu_ids}
+    cands = [evaluate(model, g, n, e, w, priced[g], targets)
+             for g in gpu_ids for n in counts for w in formats for e in (engines or ENGINES)]
     if requests_per_s is not None:  # replicas for the demand (planner/search/demand.py)
         from .demand import at_demand
         cands = [c.model_copy(update=at_demand(c.model_dump(), model, workload, requests_per_s, targets))

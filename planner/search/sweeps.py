@@ -11,7 +11,7 @@ import math
 from pydantic import ValidationError
 
 from planner.core.deployment import resolve
-from planner.core.engines import profile
+from planner.core.engines import rules
 from planner.core.estimate import estimate_scenario
 from planner.core import memory as mem
 from planner.core.precision import FORMATS, class_bytes
@@ -71,7 +71,7 @@ def format_points(model, formats=CHART_FORMATS) -> list[dict]:
 
 def _variants(s: Scenario) -> list[tuple[str, dict]]:
     out = [(f"fits with {n} GPUs (tp={n})", dict(gpus=n, tp=n, pp=None)) for n in (2, 4, 8) if n > s.gpus]
-    gguf_only = profile(s.engine).other_formats is not None  # llama.cpp: GGUF types (and 16-bit) only
+    gguf_only = rules(s.engine).other_formats is not None  # llama.cpp: GGUF types (and 16-bit) only
     if not gguf_only:
         out += [(f"fits in {w} weights", dict(weights=w)) for w in ("fp8", "nvfp4", "int4-awq") if w != s.weight_format]
         out += [("fits with an fp8 KV cache", dict(kv_dtype="fp8"))]
