@@ -80,6 +80,7 @@ class FaultHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     seen: list[dict] = []
     counter = {"n": 0}
+    timings: list[dict] = []   # per streamed request: perf_counter at the request read and before each token write
 
     def log_message(self, *args):  # keep test output clean
         pass
@@ -125,7 +126,9 @@ class FaultHandler(BaseHTTPRequestHandler):
     def _stream(self, n, usage=True, chunked=True, cut_after=None, stall_after=None):
         self._headers(chunked=chunked)
         write = self._send_chunk if chunked else (lambda d: (self.wfile.write(d), self.wfile.flush()))
-        t0 = time.perf_counter()
+        t0 = time.perf_counter()  # the request has been read whole
+        record = {"recv": t0, "writes": []}
+        FaultHandler.timings.append(record)
         write(_chunk(role=True))
         for i in range(n):
             # absolute deadlines: sleep overshoot (~0.3 ms under load) must not accumulate over tokens
@@ -137,6 +140,7 @@ class FaultHandler(BaseHTTPRequestHandler):
             if i == stall_after:
                 time.sleep(3)
                 return
+            record["writes"].append(time.perf_counter())  # stamped before the bytes leave: the client sees them later
             write(_chunk(content=f" w{i}", finish="length" if i == n - 1 else None))
         tail = b"data: [DONE]\n\n"  # usage and [DONE] in one write: the stream ends with the last token
         if usage:
@@ -230,6 +234,7 @@ def fault_server():
 def fault_log():
     """Requests the fault server saw during one test."""
     FaultHandler.seen.clear()
+    FaultHandler.timings.clear()
     return FaultHandler.seen
 
 

@@ -6,16 +6,13 @@ import time
 
 import pytest
 
-from conftest_probe import ITL_DELAY_S, PROMPT_TOKENS, TTFT_DELAY_S, free_port
+from conftest_probe import ITL_DELAY_S, PROMPT_TOKENS, TTFT_DELAY_S, FaultHandler, free_port
 from planner.probe.run import ProbeJob, run_probe
 from planner.probe.models import ProbeConfig
 from planner.probe.stream import Target
 
-TOL_MS = 2.0
 N_OUT = 6
-# TTFT also holds the request's own HTTP round trip (1-6 ms on a loaded 2-core machine); differences
-# between timestamps (ITL, TPOT, e2e - TTFT) cancel it and must match the injected delays within 2 ms.
-TTFT_HTTP_MS = 12.0
+E2E_S = TTFT_DELAY_S + (N_OUT - 1) * ITL_DELAY_S
 
 
 def cfg(url, **kw):
@@ -24,33 +21,30 @@ def cfg(url, **kw):
     return ProbeConfig(**{**base, **kw})
 
 
-def _timing_errors(lv) -> list[str]:
-    """Deviations of one level from the injected delays (empty when all are within tolerance)."""
-    e2e_s = TTFT_DELAY_S + (N_OUT - 1) * ITL_DELAY_S
-    checks = {
-        "ttft": TTFT_DELAY_S * 1e3 <= lv.ttft_ms.p50 <= lv.ttft_ms.p99 < TTFT_DELAY_S * 1e3 + TTFT_HTTP_MS,
-        "e2e-ttft": abs(lv.e2e_latency_s.mean - lv.ttft_ms.mean / 1e3 - (e2e_s - TTFT_DELAY_S)) <= TOL_MS / 1e3,
-        "itl": abs(lv.itl_ms.mean - ITL_DELAY_S * 1e3) <= TOL_MS and abs(lv.itl_ms.p99 - ITL_DELAY_S * 1e3) <= TOL_MS,
-        "tpot": abs(lv.tpot_ms.mean - ITL_DELAY_S * 1e3) <= TOL_MS,  # (e2e - TTFT) / (n - 1)
-    }
-    return [f"{k}: {lv.model_dump(include={'ttft_ms', 'itl_ms', 'tpot_ms', 'e2e_latency_s'})}" for k, ok in checks.items() if not ok]
-
-
 @pytest.mark.parametrize("mode", ["ok", "close"])
-def test_timings_match_injected_delays(fault_server, mode):
-    # up to five attempts: other processes on the 2 shared cores can delay a thread by tens of ms;
-    # the arithmetic itself is checked exactly on a fake clock in test_probe_metrics.py
-    for _ in range(5):
-        lv = run_probe(cfg(f"{fault_server}/{mode}", requests=3)).levels[0]
-        assert lv.completed == 3 and lv.errors == 0
-        if not (errors := _timing_errors(lv)):
-            break
-    assert not errors
-    e2e_s = TTFT_DELAY_S + (N_OUT - 1) * ITL_DELAY_S
+def test_timings_match_the_servers_own_clock(fault_server, fault_log, mode):
+    # The fault server runs in this process and stamps, on the same perf_counter clock, the moment it had read
+    # each request and the moment before each token left. Causality makes the probe's figures bounded below by
+    # the server's, exactly, whatever the load: TTFT >= server TTFT >= the injected delay. Above, a busy
+    # 2-core machine may add scheduling delay, so the bounds there are generous: half the injected delays.
+    # Exact arithmetic is checked on a fake clock in test_probe_metrics.py, precision at scale in
+    # benchmarks/bench_probe_scale.py.
+    seen = []
+    result = run_probe(cfg(f"{fault_server}/{mode}", requests=3, warmup=False, model="m"), lambda c, r: seen.append(r))
+    lv = result.levels[0]
+    assert lv.completed == 3 and lv.errors == 0 and len(FaultHandler.timings) == 3
+    for r, t in zip(seen, FaultHandler.timings):  # one request at a time: the same order on both sides
+        server_ttft_s, server_last_s = t["writes"][0] - t["recv"], t["writes"][-1] - t["recv"]
+        assert TTFT_DELAY_S <= server_ttft_s <= r.ttft_s < server_ttft_s + TTFT_DELAY_S / 2, (r, t)
+        assert E2E_S <= server_last_s <= r.e2e_s < server_last_s + TTFT_DELAY_S / 2, (r, t)
+    assert lv.itl_ms.mean == pytest.approx(ITL_DELAY_S * 1e3, rel=0.5)
+    assert lv.tpot_ms.mean == pytest.approx(ITL_DELAY_S * 1e3, rel=0.5)
     assert lv.output_tokens == 3 * N_OUT and lv.input_tokens == 3 * PROMPT_TOKENS
     assert lv.token_count_source == "usage"
-    assert lv.output_tokens_per_s == pytest.approx(N_OUT / e2e_s, rel=0.05)  # closed loop, one request at a time
-    assert lv.output_tokens_per_s_per_user == pytest.approx(1 / ITL_DELAY_S, rel=0.04)
+    # closed loop, one request at a time: tokens over wall time, and 1 / mean TPOT as the planner defines it
+    assert lv.output_tokens_per_s == pytest.approx(3 * N_OUT / lv.wall_time_s)
+    assert N_OUT / (E2E_S * 2) < lv.output_tokens_per_s <= N_OUT / E2E_S
+    assert lv.output_tokens_per_s_per_user == pytest.approx(1e3 / lv.tpot_ms.mean)
 
 
 def test_counts_from_chunks_when_no_usage(fault_server):
@@ -89,7 +83,7 @@ def test_connection_refused_is_an_error_not_a_traceback():
 def test_good_results_survive_bad_ones(fault_server):
     lv = run_probe(cfg(f"{fault_server}/flaky", requests=6, warmup=False)).levels[0]
     assert (lv.completed, lv.errors, lv.error_kinds) == (3, 3, {"http_5xx": 3})
-    assert lv.tpot_ms.mean == pytest.approx(ITL_DELAY_S * 1e3, rel=0.25)  # not a timing test: load-tolerant
+    assert lv.tpot_ms.mean == pytest.approx(ITL_DELAY_S * 1e3, rel=0.5)  # not a timing test: load-tolerant
 
 
 def test_server_rejecting_ignore_eos_gets_plain_requests(fault_server, fault_log):
@@ -158,4 +152,4 @@ def test_probe_job_reports_progress(fault_server):
     while job.running and time.monotonic() < deadline:
         time.sleep(0.05)
     assert job.result is not None and job.progress() == 1.0 and len(job.points) == 3
-    assert job.points[0]["tpot_ms"] == pytest.approx(ITL_DELAY_S * 1e3, rel=0.25)
+    assert job.points[0]["tpot_ms"] == pytest.approx(ITL_DELAY_S * 1e3, rel=0.5)

@@ -56,3 +56,21 @@ def test_level_aggregates_over_wall_time():
     assert lv.goodput_per_s == 0.5                          # only the first meets TTFT <= 150 ms
     assert lv.usd_per_million_output_tokens == pytest.approx(2.0 / (16 * 3600) * 1e6)
     assert usd_per_million(None, 2.0, 1) is None
+
+
+def test_cache_notes_and_counters():
+    from planner.probe.checks import cache_notes, cached_counter, synthetic_prompt
+    lv = level(1, [_ok(0.1, 1.1, 11)], wall_time_s=1.1).model_copy(update={"cached_input_tokens": 9})
+    assert "90%" in cache_notes([lv], None)[0] and "most of each prompt" in cache_notes([lv], None)[0]
+    assert cache_notes([lv.model_copy(update={"cached_input_tokens": 0})], None) == []
+    assert "12 prompt tokens" in cache_notes([lv.model_copy(update={"cached_input_tokens": None})], 12.0)[0]
+    page = 'llamacpp:prompt_tokens_cached_total 38\nvllm:prefix_cache_hits_total{model_name="m"} 2.0\nother 5\n'
+    assert cached_counter(page) == 40.0 and cached_counter("other 1") is None
+    assert synthetic_prompt(8, 1, seed=1) != synthetic_prompt(8, 1, seed=2)
+    assert synthetic_prompt(8, 1, seed=1) == synthetic_prompt(8, 1, seed=1) and len(synthetic_prompt(8, 1).split()) == 8
+
+
+def test_per_user_rate_is_one_over_mean_tpot():
+    # TPOTs of 0.1 s and 0.3 s: 1 / mean = 5 tokens/s, where the mean of 1 / TPOT would say 6.67
+    lv = level(2, [_ok(0.1, 1.1, 11), _ok(0.1, 3.1, 11)], wall_time_s=3.1)
+    assert lv.output_tokens_per_s_per_user == pytest.approx(5.0)

@@ -24,7 +24,8 @@ def synthetic_prompt(words: int, index: object, seed: int = 0) -> str:
     """A distinct prompt per request and per run, ~1 token per word: words drawn afresh from (seed, index),
     so no two prompts share more than the chat template and no earlier run's cache holds them."""
     rng = random.Random(f"{seed}:{index}")
-    return f"{seed}-{index} " + " ".join(rng.choices(WORDS, k=max(0, words - 1)))
+    # a random start, not a counter: prompts sharing leading digits would share cached tokens
+    return f"{rng.getrandbits(32):08x} " + " ".join(rng.choices(WORDS, k=max(0, words - 1)))
 
 
 def prompt_note(input_len: int, levels: list[LevelResult]) -> tuple[int | None, list[str]]:
