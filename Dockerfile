@@ -3,8 +3,11 @@
 # behind a load balancer with sticky sessions (Streamlit keeps a websocket per browser tab).
 FROM python:3.11-slim
 
+# PLANNER_HOSTED=1: an image meant to be shared by URL must not become a proxy into the operator's network
+# (the probe and the hub fetch refuse internal addresses and are capped); opt out with -e PLANNER_HOSTED=0.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    STREAMLIT_BROWSER_GATHER_USAGE_STATS=false STREAMLIT_SERVER_HEADLESS=true
+    STREAMLIT_BROWSER_GATHER_USAGE_STATS=false STREAMLIT_SERVER_HEADLESS=true \
+    PLANNER_HOSTED=1
 
 RUN useradd --create-home --uid 10001 planner
 WORKDIR /app
