@@ -20,6 +20,7 @@ from .flags import SCENARIO_FLAGS, add_scenario_flags, scenario_kwargs
 
 EXTERNAL = {"probe": "planner.cli.probe", "report": "planner.cli.report", "import": "planner.cli.import_model",
             "tco": "planner.cli.tco"}
+EXTERNAL["calibrate"] = "planner.cli.calibrate"  # your own vLLM/SGLang/GuideLLM results (issue #14)
 
 
 def _run_estimate(args) -> int:
