@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import memory as mem
+from . import uncertainty
 from .constants import Constants
 from .cost import cost
 from .deployment import Deployment, resolve
-from .results import Estimate, Memory, Performance
+from .results import Band, Estimate, Memory, Performance
 from .scenario import Scenario
 from .throughput import Figures, figures, performance
 from .units import GIB
@@ -92,7 +93,19 @@ def estimate_scenario(s: Scenario, constants: Constants | None = None) -> Estima
     perf = performance(a.figures) if a.figures else Performance(concurrency=a.concurrency)
     return Estimate(scenario=_dump(s), fits=a.reason is None, reason=a.reason,
                     memory=_memory(a.deployment, a.budget, a.max_concurrency, a.running), performance=perf,
-                    cost=cost(s, perf if a.reason is None else None), notes=list(a.notes))
+                    cost=cost(s, perf if a.reason is None else None), notes=list(a.notes),
+                    uncertainty=bands(s, perf) if a.figures else {})
+
+
+def bands(s: Scenario, perf: Performance) -> dict[str, Band]:
+    """80 % intervals of the performance figures, with the evidence of this engine on this GPU family."""
+    level, rows = uncertainty.evidence(s.engine, s.gpu_spec.generation)
+    out = {}
+    for figure in uncertainty.FIGURES:
+        interval = uncertainty.band(figure, getattr(perf, figure), level)
+        if interval:
+            out[figure] = Band(low=interval[0], high=interval[1], evidence=level, rows=rows)
+    return out
 
 
 def _dump(s: Scenario) -> dict:

@@ -134,8 +134,12 @@ def compute_tflops(fmt: WeightFormat, gpu: GpuSpec) -> float:
         peak = {"fp8": gpu.fp8_dense_tflops, "int8": gpu.int8_dense_tops, "fp4": gpu.fp4_dense_tflops}.get(fmt.compute)
         if peak:
             return peak
-    if fmt.compute in ("fp8", "fp4") and gpu.native_fp8 and gpu.fp8_dense_tflops:
-        return gpu.fp8_dense_tflops  # e.g. MXFP4 weights with FP8 activations on Hopper
+    if fmt.bits >= 6 and fmt.compute in ("fp8", "fp4") and gpu.native_fp8 and gpu.fp8_dense_tflops:
+        return gpu.fp8_dense_tflops
+    # 4-bit weights without FP4 tensor cores are dequantised in the kernel and multiplied in BF16:
+    # TensorRT-LLM examples/models/core/gpt_oss/README.md (MoE support matrix: Hopper = BF16 activations
+    # x MXFP4 weights, TRITON/CUTLASS; Blackwell = MXFP8 x MXFP4); vLLM's Marlin and Triton matmul_ogs
+    # MXFP4 paths on Hopper and Ampere are W4A16 too.
     return gpu.bf16_dense_tflops
 
 

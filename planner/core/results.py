@@ -1,6 +1,8 @@
 """Result types of planner.estimate: memory, performance and cost breakdowns (shared/DESIGN.md §2)."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -59,6 +61,14 @@ class Cost(_Result):
     price_source: str = ""
 
 
+class Band(_Result):
+    """An 80 % interval for one predicted figure (planner/core/uncertainty.py)."""
+    low: float
+    high: float
+    evidence: Literal["calibrated", "related", "extrapolated"]  # measurements of this engine on this GPU family?
+    rows: int                                                   # how many published measurements back it
+
+
 class Estimate(_Result):
     scenario: dict
     fits: bool
@@ -67,3 +77,4 @@ class Estimate(_Result):
     performance: Performance
     cost: Cost
     notes: list[str]
+    uncertainty: dict[str, Band] = {}   # performance figure -> interval; empty when it does not run

@@ -1,0 +1,88 @@
+"""How sure each predicted figure is: an 80 % interval and the evidence behind it (shared/DESIGN.md §2).
+
+Intervals come from out-of-sample residuals: scripts/validate.py refits the constants on every source
+of data/calibration.csv but one, scores the held-out source, and writes the 10th and 90th percentiles
+of r = log(predicted / measured) per figure group and evidence level to data/uncertainty.csv. A figure
+predicted as p then gets [p·exp(−q90), p·exp(−q10)] (rates use the inverse of their time figure).
+Evidence of an engine on a GPU generation: `calibrated` when published measurements of that pair
+exist, `related` when the engine is measured on another generation or another engine on this one,
+`extrapolated` otherwise.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+
+from . import catalog
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+LEVELS = ("calibrated", "related", "extrapolated")
+GROUPS = ("output_tokens_per_s", "tpot_ms", "ttft_ms")
+# figure -> (group whose residuals it takes, +1 same orientation or -1 for the rate of a time figure)
+FIGURES = {"output_tokens_per_s": ("output_tokens_per_s", 1), "tpot_ms": ("tpot_ms", 1), "itl_ms": ("tpot_ms", 1),
+           "output_tokens_per_s_per_user": ("tpot_ms", -1), "ttft_ms": ("ttft_ms", 1),
+           "prefill_tokens_per_s": ("ttft_ms", -1)}
+# calibration.csv metric -> (group, orientation): the rows each group's residuals and evidence come from
+METRIC_GROUP = {"output_tokens_per_s": ("output_tokens_per_s", 1), "tpot_ms": ("tpot_ms", 1), "itl_ms": ("tpot_ms", 1),
+                "output_tokens_per_s_per_user": ("tpot_ms", -1), "ttft_ms": ("ttft_ms", 1),
+                "prefill_tokens_per_s": ("ttft_ms", -1)}
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    q10: float   # 10th percentile of log(predicted / measured), time orientation for tpot/ttft groups
+    q90: float
+    rows: int    # held-out residuals behind the cell
+    source: str
+
+
+@lru_cache(maxsize=1)
+def quantiles() -> Mapping[tuple[str, str], Quantiles]:
+    """(group, evidence) -> residual quantiles, from data/uncertainty.csv (written by scripts/validate.py)."""
+    out = {}
+    with open(DATA_DIR / "uncertainty.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            q = Quantiles(float(r["q10"]), float(r["q90"]), int(r["rows"]), r["source"])
+            if not q.q10 <= q.q90 or r["group"] not in GROUPS or r["evidence"] not in LEVELS:
+                raise ValueError(f"data/uncertainty.csv: bad row {r}")
+            out[(r["group"], r["evidence"])] = q
+    missing = {(g, e) for g in GROUPS for e in LEVELS} - set(out)
+    if missing:
+        raise ValueError(f"data/uncertainty.csv lacks {sorted(missing)}")
+    return MappingProxyType(out)
+
+
+@lru_cache(maxsize=1)
+def measured_pairs() -> Mapping[tuple[str, str], int]:
+    """(engine, GPU generation) -> published speed measurements of data/calibration.csv."""
+    counts: Counter = Counter()
+    with open(DATA_DIR / "calibration.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["metric"] in METRIC_GROUP and r["gpu"].strip():
+                counts[(r["engine"].strip() or "vllm", catalog.gpu(r["gpu"]).generation)] += 1
+    return MappingProxyType(dict(counts))
+
+
+def evidence(engine: str, generation: str, pairs: Mapping[tuple[str, str], int] | None = None) -> tuple[str, int]:
+    """(level, measurements behind it) for an engine on a GPU generation."""
+    pairs = measured_pairs() if pairs is None else pairs
+    if pairs.get((engine, generation)):
+        return "calibrated", pairs[(engine, generation)]
+    near = sum(n for (e, g), n in pairs.items() if e == engine or g == generation)
+    return ("related", near) if near else ("extrapolated", 0)
+
+
+def band(figure: str, value: float | None, level: str) -> tuple[float, float] | None:
+    """The 80 % interval of a predicted figure at an evidence level."""
+    if value is None or value <= 0 or figure not in FIGURES:
+        return None
+    group, sign = FIGURES[figure]
+    q = quantiles()[(group, level)]
+    lo, hi = (math.exp(-q.q90), math.exp(-q.q10)) if sign > 0 else (math.exp(q.q10), math.exp(q.q90))
+    return value * lo, value * hi
