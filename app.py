@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/import_model.py", title="Import a model", icon=":material/upload_file:", url_path="import_model"),
     st.Page("pages/gpus.py", title="GPUs", icon=":material/memory:", url_path="gpus"),
     st.Page("pages/probe.py", title="Probe an endpoint", icon=":material/speed:", url_path="probe"),
+    st.Page("pages/tco.py", title="Cost of ownership", icon=":material/savings:", url_path="tco"),
     st.Page("pages/report.py", title="Report (PDF)", icon=":material/picture_as_pdf:", url_path="report"),
 ]
 

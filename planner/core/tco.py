@@ -26,6 +26,13 @@ USD_PER_KWH = 0.08           # same tool: "all-in delivered electricity price (i
 PUE = 1.2                    # same tool: "typical modern AI-DC figure; older facilities run 1.4-1.6"
 SERVER_OVERHEAD = 1.8        # DGX H100 max input 10.2 kW / (8 x 700 W GPUs) = 1.82 (NVIDIA DGX H100 user guide,
                              # quoted by supercluster.blog "AI Supercluster: NVIDIA DGX Power"); CPUs, NICs, fans
+DEFAULT_SOURCES = {  # shown beside each default in the dashboard and the PDF (the comments above, in words)
+    "amortization_years": "5-year horizon of the aiinframap.com H100/H200/B200 TCO tool (mid-2026)",
+    "usd_per_kwh": "all-in industrial / colocation electricity rate of the aiinframap.com TCO tool (mid-2026)",
+    "pue": "typical modern AI data centre per the aiinframap.com TCO tool (mid-2026); older ones run 1.4-1.6",
+    "server_overhead": "DGX H100 max input 10.2 kW / (8 x 700 W GPUs) = 1.82 (NVIDIA DGX H100 user guide): CPUs, NICs, fans",
+    "hosting_usd_per_month": "none unless given (rack space, network, staff per server)",
+}
 API_PRESET_NAME = "Qwen3-Next-80B-A3B-Instruct through one API provider"
 API_PRESET = (0.15, 1.50)    # $/M input, $/M output: the published price quoted in issue 13 (filed 2026)
 API_PRESET_SOURCE = ("published price of Qwen3-Next-80B-A3B-Instruct through one API provider: $0.15 per million "

@@ -250,8 +250,9 @@ def _share(pdf, plan: Plan, opts: ReportOptions, today: dt.date) -> None:
     _text(pdf, f"Generated {today.isoformat()} by LLM inference hardware planner {__version__}.", 8, colour=GREY)
 
 
-def render(plan: Plan, opts: ReportOptions, workload: Scenario, probe: ProbeResults | None, today: dt.date) -> bytes:
-    """Lay the plan out as an A4 PDF and return its bytes."""
+def render(plan: Plan, opts: ReportOptions, workload: Scenario, probe: ProbeResults | None, today: dt.date,
+           demand=None) -> bytes:
+    """Lay the plan out as an A4 PDF and return its bytes; `demand` (planner.core.tco.TcoInputs) adds rent/own/API."""
     footer = f"GPU hardware recommendation · {model_title(workload)} · {today.isoformat()} · planner {__version__}"
     pdf = _new_pdf(footer)
     pdf.set_creation_date(dt.datetime(today.year, today.month, today.day, tzinfo=dt.timezone.utc))
@@ -266,6 +267,9 @@ def render(plan: Plan, opts: ReportOptions, workload: Scenario, probe: ProbeResu
     _cost_figure(pdf, plan, compared)
     if probe is not None:
         _probe_section(pdf, plan, probe)
+    if demand is not None:  # issue 13: rent, own or API at the demand (planner.report.tco)
+        from .tco import section
+        section(pdf, plan.subject if plan.estimate and plan.estimate.fits else None, demand, opts.ttft_ms_max, opts.tpot_ms_max)
     _assumptions(pdf, plan, opts)
     _appendix(pdf, plan)
     return bytes(pdf.output())

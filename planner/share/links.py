@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from planner.core import catalog
+from planner.core.tco import TCO_KEYS, TcoInputs
 from planner.core.net import check_endpoint_url
 from planner.core.scenario import Scenario
 from planner.core.schemas import ModelSpec
@@ -196,8 +197,9 @@ def _check_field(key: str, text: str, models: Mapping[str, ModelSpec]):
 
 
 def _check_page(key: str, text: str):
+    params = TcoInputs if key in TCO_KEYS else PageParams  # TCO keys: the Cost of ownership and Report pages
     try:
-        return getattr(PageParams(**{key: text}), key), None
+        return getattr(params(**{key: text}), key), None
     except ValidationError as exc:
         return None, _short(exc.errors()[0]["msg"])
 
