@@ -16,6 +16,7 @@ from planner.probe.calibrate import SavedRun, calibrate, compare, load, save
 from planner.probe.models import DEFINITIONS, ProbeConfig
 from planner.probe.run import ProbeJob
 from ui import probe_charts, state, widgets
+from ui import probe_upload  # issue #14
 
 PAGE, URL_PATH = "probe", "probe"
 KEYS = ("url", "levels", "requests", "api", "served")
@@ -114,6 +115,8 @@ if uploaded is not None:
         st.session_state["probe_result"] = load(uploaded.getvalue()).probe
     except ValueError as exc:
         st.error("Not a probe result: " + widgets.escape_md(str(exc).splitlines()[0]))
+# -- issue #14: a vLLM / SGLang / GuideLLM result file instead of a probe run (ui/probe_upload.py) --
+probe_upload.bench_upload(price or None, int(chosen["gpus"] or 1))
 
 
 def show_measured(result) -> bool:
