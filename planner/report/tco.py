@@ -153,6 +153,6 @@ def section(pdf, s: Scenario | None, t: tco.TcoInputs, ttft_ms_max: float | None
     _subheading(pdf, "Sizing for the peak", keep_mm=30)
     _table(pdf, sizing_rows(r), (44, 130), size=7.5, header=False)
     _subheading(pdf, "Assumptions of the comparison", keep_mm=40)
-    _table(pdf, assumption_rows(r, s, t), (40, 34, 100), size=6.5)
+    _table(pdf, assumption_rows(r, s, t), (38, 44, 92), size=6.5)
     for note in r.notes:
         _text(pdf, f"Note: {note}.", 7.5, colour=GREY)
