@@ -20,7 +20,9 @@ DEFAULTS = dict(model=share.DEFAULT_MODEL, input_len=1024, output_len=256, concu
 COLUMNS = {  # key: column config (readable names; the configuration stays pinned when the table scrolls sideways)
     "rank": st.column_config.TextColumn("rank", help="1 = cheapest that meets every target; closest misses when none does"),
     "config": st.column_config.TextColumn("configuration", pinned=True),
-    "usd_per_million_output_tokens": st.column_config.NumberColumn("$/M output", format="%.2f"),
+    "usd_per_request": st.column_config.NumberColumn("$/request", format="%.5f", help="What ranks: all GPU time of one request"),
+    "usd_per_million_output_tokens": st.column_config.NumberColumn("$/M output", format="%.2f",
+                                                                   help="Decode share of $/request per million output tokens"),
     "tpot_ms": st.column_config.NumberColumn("TPOT ms", format="%.1f"),
     "ttft_ms": st.column_config.NumberColumn("TTFT ms", format="%.0f"),
     "misses_by": st.column_config.TextColumn("off target by", help="Largest ratio achieved / target"),
@@ -74,7 +76,7 @@ def _rows(rec, targets: dict, prices: str | None) -> list[dict]:
                          estimated_price=not catalog.gpu(c.gpu).price_is_list and c.gpu not in own, shortfall=off,
                          misses_by="" if c.meets_targets or not c.fits or off <= 1 else f"{off:,.2f}× target"))
     if rec.best is None:
-        rows.sort(key=lambda r: (r["shortfall"], r["usd_per_million_output_tokens"] or float("inf")))
+        rows.sort(key=lambda r: (r["shortfall"], r["usd_per_request"] or float("inf")))
         for i, r in enumerate(r for r in rows if r["fits"]):
             r["rank"] = f"miss {i + 1}"
     for r in rows:
@@ -84,7 +86,8 @@ def _rows(rec, targets: dict, prices: str | None) -> list[dict]:
 
 values = widgets.page_start(PAGE, DEFAULTS, KEYS, "Compare GPU configurations",
                             "Every catalog GPU x {1, 2, 4, 8} x weight format x engine for one workload, "
-                            "ranked by \\$ per million output tokens.")
+                            "ranked by \\$ per request (the GPU time of one request; the \\$/M input and \\$/M output "
+                            "columns are its prefill and decode shares and add up to it).")
 
 with st.sidebar:
     st.header("Workload and targets")
@@ -114,12 +117,13 @@ if rec is not None:
     rows = _rows(rec, targets, chosen["prices"])
     best = next((r for r in rows if r["meets_targets"]), None)
     if best:
-        st.success(f"Recommended: **{widgets.escape_md(best['config'])}** at \\${best['usd_per_million_output_tokens']:.2f} "
-                   f"per million output tokens (\\${best['usd_per_hour']:.2f}/hour), TPOT {best['tpot_ms']:.1f} ms, "
+        st.success(f"Recommended: **{widgets.escape_md(best['config'])}** at \\${best['usd_per_request']:.5f} per request "
+                   f"(\\${best['usd_per_million_output_tokens']:.2f} per million output tokens for the decode share, "
+                   f"\\${best['usd_per_hour']:.2f}/hour), TPOT {best['tpot_ms']:.1f} ms, "
                    f"TTFT {best['ttft_ms']:.0f} ms, {best['output_tokens_per_s']:,.0f} output tokens/s.")
         meets = sum(r["meets_targets"] for r in rows)
         fits = sum(r["fits"] for r in rows)
-        st.markdown(f"Why: it is the cheapest per output token of the {meets} configurations that meet every target; "
+        st.markdown(f"Why: it is the cheapest per request of the {meets} configurations that meet every target; "
                     f"{fits - meets} more fit in memory but miss a target or have no dated price, {len(rows) - fits} do "
                     f"not fit or cannot run (of {len(rows)} evaluated). Runner-up: "
                     f"{widgets.escape_md(next((r['config'] for r in rows[1:] if r['meets_targets']), 'none'))}.")
@@ -130,7 +134,8 @@ if rec is not None:
                     if closest else "") + "Misses below are ranked by how far they miss.")
     st.plotly_chart(charts.cost_vs_latency(rows, best), width="stretch")
     st.caption("Each point is planner.estimate for one configuration at this workload. TPOT = (e2e - TTFT)/(output tokens - 1); "
-               "\\$/M output tokens = GPUs x \\$/GPU-hour / (output tokens/s x 3600) x 1e6 at catalog prices (or yours). "
+               "\\$/M output tokens = the decode share of a request's GPU time at catalog prices (or yours), per million output "
+               "tokens; ranking is by \\$ per request (prefill + decode), so the star can sit above this decode-only front. "
                "The Pareto front and the star come from the ranked set (every target met, a dated or your own price); "
                "hollow points have an estimated price and are not ranked.")
     show_all = st.toggle("Show configurations that do not fit", key=state.init(PAGE, "show_all", False))

@@ -10,9 +10,11 @@ TPOT = ("Time per output token = (end-to-end latency - TTFT) / (output tokens - 
         "bytes read (weights, experts the batch touches, KV cache, state) / memory bandwidth + communication + fixed costs.")
 PER_USER = "Tokens per second one user sees while streaming = 1 / TPOT."
 AGGREGATE = "Output tokens per second over all requests in flight = concurrency x output_len / end-to-end latency."
-USD_OUT = ("Dollars per million output tokens = GPUs x \\$/GPU-hour / (aggregate output tokens/s x 3600) x 1e6, "
-           "at this concurrency. Input tokens are priced separately below.")
-USD_IN = "Dollars per million input (prompt) tokens = GPUs x \\$/GPU-hour / (prefill tokens/s x 3600) x 1e6."
+USD_OUT = ("Dollars per million output tokens = the decode share of a request's GPU time (GPUs x \\$/GPU-hour / requests "
+           "per hour, minus the prompt's prefill time) per million output tokens, at this concurrency. Like an API's two "
+           "prices, input tokens x \\$/M input + output tokens x \\$/M output = \\$ per request.")
+USD_IN = ("Dollars per million input (prompt) tokens = the prefill share of a request's GPU time (prompt tokens / prefill "
+          "tokens/s) per million input tokens; it adds to the output price, it is not a second charge.")
 MAX_CONC = ("Requests of input_len + output_len tokens whose KV cache and state fit in the engine's pool at once "
             "(capped by the engine's running-request limit, e.g. vLLM max_num_seqs).")
 MEMORY = ("Per GPU, as the engine plans it: weights (after tensor/pipeline sharding), the KV cache pool the engine "

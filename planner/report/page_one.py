@@ -147,7 +147,7 @@ def _counts(plan: Plan, opts: ReportOptions) -> str:
     ranked = "meet the targets and have" if has_targets else "have"
     return (f"{plan.evaluated:,} configurations evaluated (GPU type × count × weight format × engine); "
             f"{plan.fitting:,} fit in memory; {plan.meeting:,} {ranked} a dated list price (or yours) and are "
-            "ranked by cost per million output tokens.")
+            "ranked by cost per request (all GPU time of one request, prompt and answer).")
 
 
 def page_one(plan: Plan, opts: ReportOptions, workload: Scenario) -> PageOne:

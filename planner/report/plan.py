@@ -142,18 +142,18 @@ def _queue_note(c: Candidate, concurrency) -> str:
 
 def _why_alternative(c: Candidate, est: Estimate, opts: ReportOptions, pinned: bool = False) -> str:
     """Why it lost to the recommendation; for a pinned (user-chosen) configuration, how it compares instead."""
-    base = est.cost.usd_per_million_output_tokens
-    alt = c.usd_per_million_output_tokens
+    base = est.cost.usd_per_request  # what planner.recommend ranks by (the $/M halves add up to it)
+    alt = c.usd_per_request
     queue = _queue_note(c, est.scenario.get("concurrency"))
     if not c.meets_targets:
         return f"misses a target: {_miss_reason(c, opts)}{queue}"
     if alt is None or base is None:
         return "no dated price to compare costs" + queue
     pct = (alt / base - 1) * 100
-    money = f"(${alt:,.3f} vs ${base:,.3f} per million output tokens)"
+    money = f"(${alt:,.5f} vs ${base:,.5f} per request)"
     if abs(pct) < 0.5:
-        return ("also meets the targets at the same cost per token" if pinned else
-                "same cost per token; ranked lower on GPU count or name") + queue
+        return ("also meets the targets at the same cost per request" if pinned else
+                "same cost per request; ranked lower on GPU count or name") + queue
     if pinned:
         word = "dearer" if pct > 0 else "cheaper"
         return f"also meets the targets, {abs(pct):.0f} % {word} {money}{queue}"
@@ -166,11 +166,11 @@ def _alternatives(cands: list[Candidate], est: Estimate, subject: Scenario, opts
     key = (subject.gpu, subject.gpus, subject.engine, subject.weight_format)
     queues = lambda c: bool(_queue_note(c, subject.concurrency))  # noqa: E731 - memory holds fewer than asked
     picked = _distinct(sorted((c for c in cands if c.meets_targets), key=queues), key, 2)
-    base = est.cost.usd_per_million_output_tokens
+    base = est.cost.usd_per_request
     if has_targets and base is not None:
-        cheaper = [c for c in cands if c.fits and not c.meets_targets and c.usd_per_million_output_tokens is not None
-                   and c.usd_per_million_output_tokens < base]
-        picked += sorted(cheaper, key=lambda c: c.usd_per_million_output_tokens)[:1]
+        cheaper = [c for c in cands if c.fits and not c.meets_targets and c.usd_per_request is not None
+                   and c.usd_per_request < base]
+        picked += sorted(cheaper, key=lambda c: c.usd_per_request)[:1]
     return [(c, _why_alternative(c, est, opts, pinned)) for c in picked]
 
 

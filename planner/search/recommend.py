@@ -1,4 +1,4 @@
-"""Search GPU x count x weight format x engine for a workload; rank by cost per million tokens.
+"""Search GPU x count x weight format x engine for a workload; rank by cost per request.
 
 Every configuration is kept: those that cannot run say why (validation rule, memory, or a missed
 service target such as "TPOT 41 ms > 30 ms target"), so the Compare page and the PDF can show
