@@ -11,6 +11,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from planner import Scenario
+from planner.core.tco import TcoInputs
 from planner.report import build_report
 from planner.report.build import preview_report
 from planner.share import links as share
@@ -18,7 +19,9 @@ from planner.share.model_links import file_name_part
 from ui import state, widgets
 
 PAGE, URL_PATH = "report", "report"
-KEYS = ("ttft_ms_max", "tpot_ms_max", "report_on", "utilization")
+TCO = (("requests_per_s", "Peak requests per second", "none: no comparison"),  # issue 13: rent, own or API in the PDF
+       ("api_usd_per_m_input", "API $/M input tokens", "0.15"), ("api_usd_per_m_output", "API $/M output tokens", "1.5"))
+KEYS = ("ttft_ms_max", "tpot_ms_max", "report_on", "utilization", *(k for k, _, _ in TCO))
 DEPLOYMENT = ("gpu", "gpus", "engine", "weights", "tp", "pp", "ep", "usd_per_gpu_hour")
 DEFAULTS = dict(model=share.DEFAULT_MODEL, gpu="h200-sxm", gpus=2, engine="vllm", weights=None, kv_dtype="auto",
                 input_len=1024, output_len=256, concurrency=1, report_on="link", utilization=1.0)
@@ -30,8 +33,10 @@ def _kwargs(scenario: dict, pinned: bool) -> dict:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def report_pdf(scenario: dict, pinned: bool, targets: dict, utilization: float, base_url: str, today: dt.date) -> bytes:
-    return build_report(**_kwargs(scenario, pinned), **targets, utilization=utilization, base_url=base_url, today=today)
+def report_pdf(scenario: dict, pinned: bool, targets: dict, utilization: float, base_url: str, today: dt.date,
+               demand: TcoInputs | None = None) -> bytes:
+    return build_report(**_kwargs(scenario, pinned), **targets, utilization=utilization, base_url=base_url, today=today,
+                        demand=demand)
 
 
 @st.cache_data(max_entries=16, show_spinner="Choosing and checking the configuration ...")
@@ -82,12 +87,17 @@ pinned = imported or report_on == "link"
 utilization = st.slider("Utilization for the monthly cost", 0.05, 1.0, step=0.05,
                         key=state.init(PAGE, "utilization", float(values["utilization"])),
                         help="Share of the 730 hours of a month the GPUs are billed.")
-page_values = {**chosen, **targets, "report_on": report_on, "utilization": utilization}
+with st.sidebar:
+    st.header("Rent, own or API (optional)")
+    tco_values = {k: st.number_input(label, 0.0, 1e6, value=None, placeholder=hint, key=state.init(PAGE, k, values.get(k)))
+                  for k, label, hint in TCO}
+page_values = {**chosen, **targets, "report_on": report_on, "utilization": utilization, **tco_values}
 state.publish(PAGE, page_values, KEYS)
 
 scenario = {k: v for k, v in chosen.items() if v is not None} | {"model": spec}
 try:  # validate before offering the button (the PDF is built later, in Streamlit's download thread)
     checked = Scenario(**_kwargs(scenario, pinned))
+    demand = TcoInputs(**{k: v for k, v in tco_values.items() if v is not None}) if tco_values["requests_per_s"] else None
 except ValidationError as exc:
     err = exc.errors()[0]
     st.error(f"This scenario is invalid ({err['loc'][0] if err['loc'] else 'scenario'}): "
@@ -96,12 +106,13 @@ except ValidationError as exc:
     st.stop()
 
 what = "this configuration" if pinned else "the cheapest configuration that meets the targets (a search of ~3,000 configurations)"
-st.write(f"The PDF assesses {what}.")
+st.write(f"The PDF assesses {what}." + (f" It prices renting, owning and an API at {demand.requests_per_s:g} requests/s "
+                                         "at peak." if demand else ""))
 picked = {k: v for k, v in targets.items() if v}
 args = (scenario, pinned, picked, utilization)
 name = ("imported-" if imported else "") + file_name_part(chosen["model"])
 base_url, today = state.base_url(URL_PATH), dt.date.today()
-st.download_button("Download PDF", data=lambda: report_pdf(*args, base_url, today),
+st.download_button("Download PDF", data=lambda: report_pdf(*args, base_url, today, demand),
                    file_name=f"gpu-recommendation-{name}.pdf", mime="application/pdf", on_click="ignore",
                    type="primary", icon=":material/download:")  # built on click, in Streamlit's worker thread
 st.subheader("Preview of page 1")

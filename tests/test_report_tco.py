@@ -94,3 +94,22 @@ def test_no_demand_no_section(tmp_path):
     path = tmp_path / "plain.pdf"
     path.write_bytes(build_report(**PINNED, today=dt.date(2026, 12, 1)))
     assert "Rent, own or API" not in _text(path)
+
+
+def test_report_page_keeps_the_demand_in_its_link():
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.query_params.clear()
+    at.query_params.update(dict(model="Qwen/Qwen3-8B", gpu="h100-sxm", gpus="1", weights="bf16", requests_per_s="3",
+                                api_usd_per_m_output="2", api_usd_per_m_input="-1"))
+    at.switch_page("pages/report.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.warning) == 1 and "api\\_usd\\_per\\_m\\_input" in at.warning[0].value  # named, the rest kept
+    assert at.number_input(key="report_requests_per_s").value == 3
+    assert at.query_params["requests_per_s"] == "3" and at.query_params["api_usd_per_m_output"] == "2"
+    assert any("renting, owning and an API at 3 requests/s" in m.value for m in at.markdown)
+    at.number_input(key="report_requests_per_s").set_value(5.0).run()
+    assert at.query_params["requests_per_s"] == "5" and any("requests\\_per\\_s=5" in c.value or "requests_per_s=5" in c.value
+                                                            for c in at.code)
