@@ -38,10 +38,11 @@ values = widgets.page_start(PAGE, DEFAULTS, (), "Models",
                             "linear-attention layers, fixed per request.")
 specs = {**catalog.models(), **state.imported_models()}
 imported = set(state.imported_models())
-rows = [dict(facts(m), source="imported" if mid in imported else "catalog") for mid, m in specs.items()]
+rows = [dict(facts(m), model=widgets.model_name_plain(mid), source="imported" if mid in imported else "catalog")
+        for mid, m in specs.items()]  # imported names sanitized and marked, as on every page
 st.dataframe(rows, hide_index=True, width="stretch", column_config={
-    "params total (B)": st.column_config.NumberColumn(format="%.1f"),
-    "params active (B)": st.column_config.NumberColumn(format="%.1f"),
+    "params total (B)": st.column_config.NumberColumn("params total (billions)", format="%.1f"),
+    "params active (B)": st.column_config.NumberColumn("params active (billions)", format="%.1f"),
     "KV bytes/token": st.column_config.NumberColumn(format="%,.0f"),
     "state MiB/sequence": st.column_config.NumberColumn(format="%.1f")})
 st.page_link("pages/import_model.py", label="Plan a model that is not listed: import its config.json, safetensors "

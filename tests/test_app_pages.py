@@ -141,7 +141,7 @@ def test_models_page_lists_catalog_and_imported_models():
     qwen = table[table["model"] == QWEN].iloc[0]
     assert qwen["KV bytes/token"] == 24_576  # DESIGN.md §3: Qwen3-Next, bf16, 12 full-attention layers
     assert qwen["layers by attention"] == "12 full + 36 linear" and qwen["experts (active)"] == "512 (10)"
-    assert "me/my-finetune" in set(table["model"]) and table[table["model"] == "me/my-finetune"].iloc[0]["source"] == "imported"
+    assert table[table["model"] == "me/my-finetune (imported)"].iloc[0]["source"] == "imported"
     at.selectbox(key="models_model").set_value("openai/gpt-oss-120b").run()
     _ok(at)
     assert at.query_params["model"] == "openai/gpt-oss-120b"
