@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 PORT    ?= 8501
 
-.PHONY: run test install install-test system-deps check bench clean
+.PHONY: run test install install-test system-deps check bench validate fit clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -42,6 +42,16 @@ check: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_recommend.py
+
+# Leave-one-source-out validation of the fitted constants; rewrites data/uncertainty.csv (20-30 min on 2 cores).
+validate: install
+	$(BIN)/pip install -q scipy
+	$(BIN)/python scripts/validate.py
+
+# Refit the `fit` constants of data/engine_constants.csv to data/calibration.csv and write them back.
+fit: install
+	$(BIN)/pip install -q scipy
+	$(BIN)/python scripts/fit_engines.py --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

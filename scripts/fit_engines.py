@@ -3,14 +3,17 @@
 Robust least squares (soft-L1 on log(predicted / measured)) over the speed and latency rows. The
 constants fitted are the rows whose status is `fit`; each stays inside the range its row gives (an
 efficiency of 0.05 is a symptom, not a constant). Every prediction goes through
-planner.estimate_scenario(scenario, constants=...): nothing global is changed while fitting.
+planner.estimate_scenario(scenario, constants=...): nothing global changes while fitting. The
+Jacobian is sparse: each constant re-predicts only the rows it moves.
 
-    .venv/bin/python scripts/fit_engines.py [MAX_EVALS] [--holdout 0|1] [--write]
+    .venv/bin/python scripts/fit_engines.py [--evals N] [--write]
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import math
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -24,15 +27,31 @@ from planner.core import constants as consts  # noqa: E402
 from planner.core.estimate import estimate_scenario  # noqa: E402
 from planner.core.scenario import Scenario  # noqa: E402
 
-METRIC_PATH = {"output_tokens_per_s": "output_tokens_per_s", "output_tokens_per_s_per_user": "output_tokens_per_s_per_user",
-               "tpot_ms": "tpot_ms", "itl_ms": "itl_ms", "ttft_ms": "ttft_ms", "prefill_tokens_per_s": "prefill_tokens_per_s"}
+# calibration.csv metric -> (Performance field, figure group)
+METRICS = {"output_tokens_per_s": ("output_tokens_per_s", "throughput"),
+           "output_tokens_per_s_per_user": ("output_tokens_per_s_per_user", "tpot_itl"),
+           "tpot_ms": ("tpot_ms", "tpot_itl"), "itl_ms": ("itl_ms", "tpot_itl"),
+           "ttft_ms": ("ttft_ms", "ttft"), "prefill_tokens_per_s": ("prefill_tokens_per_s", "ttft")}
+MISS = 3.0  # log residual of a row the planner cannot predict
+
+# One publication or benchmark suite = one source: the `source` column up to " @", " (" or ";" names
+# the document; these rules merge the documents of one suite (validate.py holds each source out).
+SOURCE_RULES = [(r"^gpustack/gpustack docs/performance-lab", "gpustack performance-lab"),
+                (r"^QwenLM/Qwen3", "QwenLM speed_benchmark"), (r"^huggingface\.co/", "huggingface file listings"),
+                (r"^ggml-org/llama\.cpp PR #16095", "llama.cpp PR #16095")]
 
 
-def fitted(c: consts.Constants) -> list[consts.Constant]:
-    return [r for r in c.rows() if r.status == "fit" and r.high > r.low]
+def source_of(row: dict) -> str:
+    head = re.split(r" @| \(|;", row["source"], maxsplit=1)[0].strip()
+    return next((name for pattern, name in SOURCE_RULES if re.match(pattern, head)), head)
+
+
+def speed_rows(path: Path = ROOT / "data" / "calibration.csv") -> list[dict]:
+    return [r for r in csv.DictReader(open(path, newline="")) if r["metric"] in METRICS]
 
 
 def scenario(row: dict) -> dict:
+    """The Scenario keywords a calibration row states (the rules of shared/checks/accuracy.py)."""
     s = {"model": row["model"]}
     for key in ("gpu", "engine", "weights", "kv_dtype"):
         if row[key].strip():
@@ -54,60 +73,77 @@ def predict(row: dict, c: consts.Constants) -> float | None:
         perf = estimate_scenario(Scenario(**scenario(row)), constants=c).performance
     except Exception:  # noqa: BLE001 - a scenario that fails is a large residual
         return None
-    return getattr(perf, METRIC_PATH[row["metric"]])
+    return getattr(perf, METRICS[row["metric"]][0])
 
 
-def residuals(x, rows, base: consts.Constants, names: list[str]):
-    c = base.replace(dict(zip(names, x)))
-    out = []
-    for row in rows:
-        pred = predict(row, c)
-        out.append(math.log(pred / float(row["value"])) if pred else 3.0)
-    return np.array(out)
+def residuals(rows: list[dict], c: consts.Constants) -> np.ndarray:
+    return np.array([math.log(p / float(r["value"])) if (p := predict(r, c)) else MISS for r in rows])
 
 
-def report(res, label):
-    ape = [abs(math.exp(r) - 1) for r in res]
-    print(f"{label}: median {100 * statistics.median(ape):.1f} %, mean |log| {np.mean(np.abs(res)):.3f}, "
-          f"within 25 % {100 * sum(a <= 0.25 for a in ape) / len(ape):.0f} %")
+def fitted(c: consts.Constants) -> list[consts.Constant]:
+    return [r for r in c.rows() if r.status == "fit" and r.high > r.low]
 
 
-def fit(rows: list[dict], base: consts.Constants, evals: int, mid_start: bool = False):
-    """Least-squares fit of the `fit` constants to `rows`; returns (constants, residuals)."""
-    params = fitted(base)
-    names = [r.name for r in params]
-    x0 = np.array([(r.low + r.high) / 2 if mid_start else r.value for r in params])
-    result = least_squares(residuals, x0, bounds=([r.low for r in params], [r.high for r in params]),
-                           args=(rows, base, names), loss="soft_l1", f_scale=0.15, diff_step=1e-3, max_nfev=evals)
-    return base.replace(dict(zip(names, result.x))), result.fun
+def movers(rows: list[dict], base: consts.Constants) -> dict[str, np.ndarray]:
+    """Which rows each fitted constant moves (one perturbation each): the Jacobian's sparsity pattern."""
+    ref = residuals(rows, base)
+    out = {}
+    for k in fitted(base):
+        probe = k.low + 0.37 * (k.high - k.low)
+        out[k.name] = np.abs(residuals(rows, base.replace({k.name: probe if probe != k.value else k.high})) - ref) > 1e-9
+    return out
 
 
-def main(argv):
-    rows = [r for r in csv.DictReader(open(ROOT / "data" / "calibration.csv")) if r["metric"] in METRIC_PATH]
-    held_out = []
-    if "--holdout" in argv:  # fit on every other row, score the rows the fit never saw
-        k = int(argv[argv.index("--holdout") + 1])
-        held_out = [r for i, r in enumerate(rows) if i % 2 == k]
-        rows = [r for i, r in enumerate(rows) if i % 2 != k]
-    evals = int(argv[0]) if argv and argv[0].isdigit() else 60
-    base = consts.read()
-    names = [r.name for r in fitted(base)]
-    report(residuals([base[n] for n in names], rows, base, names), "before")
-    result, res = fit(rows, base, evals, mid_start=bool(held_out))
-    report(res, "after")
-    if held_out:
-        report(residuals([result[n] for n in names], held_out, result, names), "held-out rows")
-    for name in names:
-        r = result.row(name)
-        bound = " (at its bound: missing structure?)" if min(r.value - r.low, r.high - r.value) < 1e-3 * (r.high - r.low) else ""
-        print(f"{name:40} {r.value:.4g}  [{r.low:g}, {r.high:g}]{bound}")
-    for row, r in sorted(zip(rows, res), key=lambda t: -abs(t[1]))[:25]:
-        print(f"  {row['case_id']} {row['metric']:28} {100 * (math.exp(r) - 1):+6.0f} %  {row['model']} {row['gpus']}x{row['gpu']} "
-              f"{row['engine']} {row['weights']} {row['input_len']}/{row['output_len']} c={row['concurrency']}")
-    if "--write" in argv and not held_out:
+def fit(rows: list[dict], base: consts.Constants, evals: int = 40, masks: dict | None = None) -> consts.Constants:
+    """Bounded soft-L1 least squares of the `fit` constants over `rows`; the rest stay as in `base`."""
+    masks = masks or movers(rows, base)
+    live = [k for k in fitted(base) if masks[k.name].any()]
+    if not live:
+        return base
+    names = [k.name for k in live]
+
+    def at(x):
+        return base.replace(dict(zip(names, x)))
+
+    def jac(x):
+        ref = residuals(rows, at(x))
+        J = np.zeros((len(rows), len(x)))
+        for j, k in enumerate(live):
+            h = 1e-3 * (k.high - k.low) * (1 if x[j] + 1e-3 * (k.high - k.low) <= k.high else -1)
+            moved = [r for r, m in zip(rows, masks[k.name]) if m]
+            xj = x.copy()
+            xj[j] += h
+            J[masks[k.name], j] = (residuals(moved, at(xj)) - ref[masks[k.name]]) / h
+        return J
+
+    x0 = np.array([min(max(base[n], k.low), k.high) for n, k in zip(names, live)])
+    result = least_squares(lambda x: residuals(rows, at(x)), x0, jac=jac, loss="soft_l1", f_scale=0.15,
+                           bounds=([k.low for k in live], [k.high for k in live]), max_nfev=evals)
+    return at(result.x)
+
+
+def median_error(rows: list[dict], c: consts.Constants) -> float:
+    return 100 * statistics.median(abs(math.exp(r) - 1) for r in residuals(rows, c))
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--evals", type=int, default=40)
+    ap.add_argument("--write", action="store_true", help="write the fitted values to data/engine_constants.csv")
+    a = ap.parse_args(argv)
+    rows, base = speed_rows(), consts.read()
+    print(f"before: median {median_error(rows, base):.1f} % over {len(rows)} speed and latency rows")
+    result = fit(rows, base, a.evals)
+    print(f"after:  median {median_error(rows, result):.1f} %")
+    for k in fitted(result):
+        edge = min(k.value - k.low, k.high - k.value) < 1e-3 * (k.high - k.low)
+        print(f"{k.name:40} {base[k.name]:9.4g} -> {k.value:9.4g}  [{k.low:g}, {k.high:g}]"
+              + ("  AT ITS BOUND: the structure misses something" if edge else ""))
+    if a.write:
         consts.write(result)
         print(f"wrote {consts.DATA_FILE}")
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

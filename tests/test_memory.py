@@ -57,12 +57,10 @@ def test_weights_gb_versus_gib():
 
 
 def test_qwen3_235b_fp8_tp4_kv_per_gpu():
-    # crosschecks.md: 94 layers x 2 x 1 KV head/GPU x 128 x 2 B = 48,128 B; 8.11 GiB -> 180,935 vs 178,880 logged
+    # crosschecks.md: 94 layers x 2 x 1 KV head/GPU x 128 x 2 B = 48,128 B per token per GPU
     s = Scenario(model="Qwen/Qwen3-235B-A22B", gpu="h100-sxm", gpus=4, weights="fp8")
     assert resolve(s).kv_bytes_per_token_per_gpu == 48_128
-    assert 8.11 * GIB / 48_128 == pytest.approx(178_880, rel=0.012)
-    # SGLang logs K and V separately: 367,404 tokens x 94 x 128 x 2 B = 8.234 GiB each
-    assert 367_404 * 94 * 128 * 2 / GIB == pytest.approx(8.23, abs=0.01)
+    # SGLang (vllm#21348): 367,404 tokens in the pool at mem_fraction_static 0.93
     e = est(model="Qwen/Qwen3-235B-A22B", gpu="h100-sxm", gpus=4, weights="fp8", engine="sglang", gpu_memory_utilization=0.93)
     assert e.memory.kv_cache_tokens == pytest.approx(367_404, rel=0.02)
 
@@ -79,7 +77,23 @@ def test_llama_8b_figures():
     e = est(model="meta-llama/Llama-3.1-8B", gpu="rtx-3090", weights="bf16", input_len=512, output_len=128)
     assert e.memory.kv_bytes_per_token == 131_072
     assert e.memory.weights_gib_per_gpu == pytest.approx(14.9888, rel=0.005)
-    assert 3.81 * GIB / 131_072 == pytest.approx(31_232, rel=0.001)
+
+
+@pytest.mark.xfail(strict=True, reason="vLLM's MoE profile run peaks about 4 GiB above the modelled activations "
+                                       "(fused-MoE workspaces): the planner leaves 12.2 GiB of KV cache, the log 8.11 GiB")
+def test_qwen3_235b_fp8_tp4_vllm_pool_matches_its_log():
+    # vllm#21348 (calibration.csv c255/c256): 8.11 GiB of KV cache, 178,880 tokens at gpu_memory_utilization 0.9
+    e = est(model="Qwen/Qwen3-235B-A22B", gpu="h100-sxm", gpus=4, weights="fp8", kv_dtype="bf16", gpu_memory_utilization=0.9)
+    assert e.memory.kv_cache_tokens == pytest.approx(178_880, rel=0.05)
+
+
+@pytest.mark.xfail(strict=True, reason="vLLM V0 (0.6.4) profiled a max_model_len batch of its own, not V1's "
+                                       "max_num_batched_tokens: the planner leaves 5.6 GiB of KV cache, the log 3.81 GiB")
+def test_llama_8b_rtx3090_vllm_v0_pool_matches_its_log():
+    # vllm#10517 (calibration.csv c252/c253): 3.81 GiB, 1,952 blocks x 16 = 31,232 tokens at utilization 0.9
+    e = est(model="meta-llama/Llama-3.1-8B", gpu="rtx-3090", weights="bf16", gpu_memory_utilization=0.9,
+            input_len=512, output_len=128)
+    assert e.memory.kv_cache_tokens == pytest.approx(31_232, rel=0.05)
 
 
 def test_gpt_oss_llamacpp_cells():

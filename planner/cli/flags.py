@@ -13,7 +13,8 @@ SCENARIO_FLAGS = [  # (flag, type, help)
     ("gpu-memory-utilization", float, "engine memory fraction"), ("usd-per-gpu-hour", float, "price override"),
     ("spec-tokens", int, "speculative/MTP draft tokens per step"), ("acceptance-length", float, "mean accepted tokens per step"),
     ("cpu-offload-experts", int, "MoE layers whose experts stay in CPU RAM (llama.cpp)"),
-    ("state-dtype", str, "auto, bf16 or fp32 recurrent state"), ("max-num-seqs", int, "engine running-request cap"),
+    ("state-dtype", str, "auto, bf16 or fp32 recurrent state"),
+    ("arrivals", str, "lockstep (benchmark clients with equal lengths), random (real traffic) or auto (the engine's benchmark tool)"), ("max-num-seqs", int, "engine running-request cap"),
     ("max-num-batched-tokens", int, "engine tokens per step"),
 ]
 

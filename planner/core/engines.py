@@ -53,6 +53,9 @@ class EngineProfile:
     nvfp4_needs_hardware: bool = False
     own_kv_types: bool = False        # the q8_0 / q4_0 KV cache types
     cpu_expert_offload: bool = False  # --n-cpu-moe
+    # how the engine's own benchmark tool sends requests, the default of Scenario.arrivals: "lockstep" when
+    # closed-loop clients with equal lengths finish and re-send together, "random" when lengths vary
+    bench_arrivals: str = "lockstep"
     # speed constants (data/engine_constants.csv, filled in by `profile`) -------------------------------
     mem_efficiency: float = 0.0       # η_m: fraction of HBM bandwidth reached by decode
     compute_efficiency: float = 0.0   # η_c: fraction of dense peak reached by prefill GEMMs
@@ -95,7 +98,8 @@ VLLM = EngineProfile(
     kv_reserve_output_share=0.5,        # pages are allocated as tokens arrive
     hybrid_page_alignment=True, pool_tokens_in_blocks=True,  # vllm/v1/core/kv_cache_utils.py (modeling.md §4.2)
     max_batch_large_gpu=1024, max_batch_small_gpu=256,  # vllm/engine/arg_utils.py defaults
-    max_batched_tokens_large_gpu=8192, max_batched_tokens_small_gpu=2048)
+    max_batched_tokens_large_gpu=8192, max_batched_tokens_small_gpu=2048,
+    bench_arrivals="lockstep")          # vllm bench serve --random-range-ratio 0.0: every request input_len long
 
 SGLANG = EngineProfile(
     id="sglang", label="SGLang", budget="fraction_static", source="sglang/srt/server_args.py",
@@ -104,6 +108,7 @@ SGLANG = EngineProfile(
     cuda_context_gib=0.5, non_torch_gib_single=0.3, non_torch_gib_multi=1.5, cudagraph_gib_per_layer=0.0,
     kv_reserve_output_share=0.5,
     state_fp32="ssm",                   # server_args: mamba_ssm_dtype float32 by default
+    bench_arrivals="random",            # bench_serving --random-range-ratio 0.0: lengths uniform in [1, L]
     max_batch_large_gpu=2048, max_batch_small_gpu=1024,  # req_to_token_pool caps running requests
     max_batched_tokens_large_gpu=16384, max_batched_tokens_small_gpu=8192)  # chunked_prefill_size
 

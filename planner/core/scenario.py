@@ -52,6 +52,9 @@ class Scenario(BaseModel):
     acceptance_length: float | None = Field(None, ge=1, le=17, description="mean accepted tokens per step")
     cpu_offload_experts: int = Field(0, ge=0, le=1000, description="MoE layers whose experts stay in CPU RAM")
     state_dtype: Literal["auto", "bf16", "fp32"] = "auto"
+    arrivals: Literal["auto", "lockstep", "random"] = Field(
+        "auto", description="lockstep: benchmark clients with equal lengths send their next prompts together; "
+                            "random: lengths and arrivals vary, as real traffic; auto: the engine's own benchmark tool")
     max_num_seqs: int | None = Field(None, ge=1, le=100_000)
     max_num_batched_tokens: int | None = Field(None, ge=16, le=10_000_000)
     calibration: Calibration | None = None
@@ -136,6 +139,10 @@ class Scenario(BaseModel):
         if self.pp:
             return self.pp
         return self.gpus if rules(self.engine).splits_layers_by_default and not self.tp else 1
+
+    @property
+    def arrival_pattern(self) -> str:
+        return rules(self.engine).bench_arrivals if self.arrivals == "auto" else self.arrivals
 
     @property
     def tp_degree(self) -> int:

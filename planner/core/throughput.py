@@ -65,9 +65,12 @@ def figures(d: Deployment, s: Scenario, concurrency: int, running: int) -> Figur
     chunks = math.ceil(li / d.max_num_batched_tokens) if li else 0
     busy = tpot if running > 1 else 0.0  # a new prompt waits for the step in flight, then shares steps
     steady = _ttft_overhead_s(d, s) + prefill_one + 0.5 * busy + chunks * (step.attention + step.state) * d.pp + queue
-    ttft = steady + max(0.0, _wave_wait(d, s, running, prefill_one) - prefill_one)
     # throughput counts each prompt's prefill once: it is already spread over the decode steps
     e2e_steady = steady + (lo - 1) * tpot
+    if s.arrival_pattern == "lockstep":
+        ttft = steady + max(0.0, _wave_wait(d, s, running, prefill_one) - prefill_one)
+    else:
+        ttft = steady + _random_wait(d, running, prefill_one, e2e_steady)
     return Figures(concurrency, running, ttft / MS, tpot / MS,
                    tpot * (d.acceptance_length or 1) / MS if d.spec_tokens else tpot / MS,
                    concurrency * lo / e2e_steady, 1 / tpot, ttft + (lo - 1) * tpot,
@@ -101,6 +104,17 @@ def _wave_wait(d: Deployment, s: Scenario, running: int, prefill_one: float) -> 
     chunk_time = prefill_time(d, li * per_chunk) * _prefill_factor(s) if per_chunk > 1 else prefill_one
     burst = math.ceil(running / d.dp / per_chunk) * chunk_time
     return burst * (running + 1) / (2 * running)
+
+
+def _random_wait(d: Deployment, running: int, prefill_one: float, e2e: float) -> float:
+    """Mean wait of a prompt for the prefill of prompts ahead of it when requests arrive at random:
+    Pollaczek-Khinchine for deterministic service (M/D/1), W = rho S / (2 (1 - rho)), S = one prefill,
+    arrivals per replica = running / e2e / dp (Little's law). rho is capped below 1: a closed loop slows
+    its own arrivals before the queue grows without bound."""
+    if running <= 1 or not prefill_one:
+        return 0.0
+    rho = min(running / e2e / d.dp * prefill_one, 0.95)
+    return rho * prefill_one / (2 * (1 - rho))
 
 
 def _decode_factor(s: Scenario) -> float:
