@@ -132,10 +132,10 @@ if rec is not None:
         st.error("No configuration meets every target; relax the TTFT/TPOT targets or the budget. "
                  + (f"Closest miss: **{widgets.escape_md(closest['config'])}** ({widgets.escape_md(closest['reason'] or '')}). "
                     if closest else "") + "Misses below are ranked by how far they miss.")
-    st.plotly_chart(charts.cost_vs_latency(rows, best), width="stretch")
+    st.plotly_chart(charts.cost_vs_latency(rows, best, "usd_per_request"), width="stretch")  # drawn in what ranks
     st.caption("Each point is planner.estimate for one configuration at this workload. TPOT = (e2e - TTFT)/(output tokens - 1); "
                "\\$/M output tokens = the decode share of a request's GPU time at catalog prices (or yours), per million output "
-               "tokens; ranking is by \\$ per request (prefill + decode), so the star can sit above this decode-only front. "
+               "tokens. The chart plots \\$ per request (prefill + decode), what the ranking uses. "
                "The Pareto front and the star come from the ranked set (every target met, a dated or your own price); "
                "hollow points have an estimated price and are not ranked.")
     show_all = st.toggle("Show configurations that do not fit", key=state.init(PAGE, "show_all", False))

@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import planner
+from planner.report import wording
 from planner.report.wording import decision_line
 from planner.search.recommend import shortfall
 from ui.widgets import escape_md
@@ -112,7 +113,7 @@ def test_compare_from_share_link_matches_recommend():
     _ok(at)
     rec = planner.recommend(QWEN, input_len=1024, output_len=256, concurrency=16, ttft_ms_max=2000, tpot_ms_max=50)
     best = rec.best
-    assert best.gpu_name.replace("(", "\\(").replace(")", "\\)") in at.success[0].value
+    assert escape_md(f"{best.gpus} x {wording.gpu_label(best.gpu)}") in at.success[0].value
     assert f"{best.usd_per_million_output_tokens:.2f}" in at.success[0].value
     table = at.dataframe[0].value
     row = table[(table["config"] == "2 x NVIDIA H200 SXM 141 GB, vllm, bf16")].iloc[0]

@@ -133,3 +133,15 @@ def test_nearest_fit_suggests_more_gpus_or_smaller_weights():
     assert fixes and all(estimate_scenario(Scenario(**{**s.model_dump(exclude_none=True), **change})).fits
                          for _, change in fixes)
     assert fixes[0][0].startswith("fits with")
+
+
+def test_compare_star_sits_on_the_front_drawn_in_what_ranks():
+    rec = planner.recommend("Qwen/Qwen3-8B", concurrency=8, tpot_ms_max=30, gpus=["h100-sxm", "l40s", "a100-80gb-sxm", "l4"])
+    rows = [dict(c.model_dump(), config=f"{c.gpus} x {c.gpu}, {c.engine}, {c.weights}") for c in rec.candidates]
+    best = next(r for r in rows if r["meets_targets"])
+    assert best["usd_per_request"] == min(r["usd_per_request"] for r in rows if r["meets_targets"])
+    fig = charts.cost_vs_latency(rows, best, "usd_per_request")
+    assert "per request" in fig.layout.yaxis.title.text
+    front = next(t for t in fig.data if t.name == "Pareto front (ranked)")
+    star = next(t for t in fig.data if t.name == "recommended")
+    assert (star.x[0], star.y[0]) in zip(front.x, front.y)

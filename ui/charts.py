@@ -13,7 +13,9 @@ import plotly.graph_objects as go
 
 COLORS = {"weights": "#4C78A8", "kv": "#F58518", "activation": "#54A24B", "overhead": "#B279A2",
           "free": "#E5E5E5", "current": "#D62728", "line": "#4C78A8", "line2": "#F58518", "grey": "#9D9D9D"}
-LOG_TICKS = [m * 10.0 ** e for e in range(-2, 6) for m in (1, 2, 5)]
+LOG_TICKS = [m * 10.0 ** e for e in range(-6, 6) for m in (1, 2, 5)]
+COST_AXES = {"usd_per_request": ("$ per request (log scale)", "$%{y:.5f} per request"),
+             "usd_per_million_output_tokens": ("$ per million output tokens (log scale)", "$%{y:.2f} per M output tokens")}
 
 
 def _layout(title: str, x: str, y: str, height: int = 420, **extra) -> dict:
@@ -136,13 +138,14 @@ def pareto_front(points: list[dict], x: str, y: str) -> list[dict]:
     return front
 
 
-def cost_vs_latency(rows: list[dict], best: dict | None) -> go.Figure:
-    """$/M output tokens against TPOT for every configuration that fits; the Pareto front of the ranked set.
+def cost_vs_latency(rows: list[dict], best: dict | None, y: str = "usd_per_million_output_tokens") -> go.Figure:
+    """Cost (`y`: what ranks) against TPOT for every configuration that fits; the Pareto front of the ranked set.
 
     The ranked set (`meets_targets`: every target met, dated or user price) is what the star comes from, so the
     front is drawn over it too; points priced by an estimate (`estimated_price`) are hollow and never ranked.
     """
-    pts = [r for r in rows if r.get("tpot_ms") is not None and r.get("usd_per_million_output_tokens") is not None]
+    y_title, y_hover = COST_AXES[y]
+    pts = [r for r in rows if r.get("tpot_ms") is not None and r.get(y) is not None]
     groups = (("meets targets (ranked)", lambda r: r["meets_targets"], COLORS["line"], "circle"),
               ("estimated price (not ranked)", lambda r: not r["meets_targets"] and r.get("estimated_price"),
                COLORS["line"], "circle-open"),
@@ -150,20 +153,20 @@ def cost_vs_latency(rows: list[dict], best: dict | None) -> go.Figure:
     data = []
     for name, keep, color, symbol in groups:
         sub = [r for r in pts if keep(r)]
-        data.append(dict(type="scatter", x=[r["tpot_ms"] for r in sub], y=[r["usd_per_million_output_tokens"] for r in sub],
+        data.append(dict(type="scatter", x=[r["tpot_ms"] for r in sub], y=[r[y] for r in sub],
                          mode="markers", name=name, marker=dict(color=color, size=8, opacity=0.8, symbol=symbol),
                          text=[r["config"] for r in sub],
-                         hovertemplate="%{text}<br>TPOT %{x:.1f} ms<br>$%{y:.2f} per M output tokens<extra></extra>"))
-    front = pareto_front([r for r in pts if r["meets_targets"]], "tpot_ms", "usd_per_million_output_tokens")
-    data.append(dict(type="scatter", x=[r["tpot_ms"] for r in front], y=[r["usd_per_million_output_tokens"] for r in front],
+                         hovertemplate=f"%{{text}}<br>TPOT %{{x:.1f}} ms<br>{y_hover}<extra></extra>"))
+    front = pareto_front([r for r in pts if r["meets_targets"]], "tpot_ms", y)
+    data.append(dict(type="scatter", x=[r["tpot_ms"] for r in front], y=[r[y] for r in front],
                      mode="lines", name="Pareto front (ranked)", line=dict(color=COLORS["line2"], dash="dash"),
                      hoverinfo="skip"))
     if best:
-        data.append(dict(type="scatter", x=[best["tpot_ms"]], y=[best["usd_per_million_output_tokens"]], mode="markers",
+        data.append(dict(type="scatter", x=[best["tpot_ms"]], y=[best[y]], mode="markers",
                          name="recommended", marker=dict(color=COLORS["current"], size=14, symbol="star"),
                          text=[best["config"]], hovertemplate="%{text}<extra>recommended</extra>"))
     layout = _layout("Cost vs latency of every configuration that fits", "TPOT (ms per output token, log scale)",
-                     "$ per million output tokens (log scale)", height=460)
+                     y_title, height=460)
     layout["xaxis"].update(type="log", tickvals=LOG_TICKS)  # 1-2-5 labels read as values, unlike plotly's "D2" digits
     layout["yaxis"].update(type="log", tickvals=LOG_TICKS)
     return go.Figure(dict(data=data, layout=layout))
