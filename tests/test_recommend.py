@@ -45,3 +45,29 @@ def test_estimated_prices_do_not_win_until_the_user_enters_one():
     priced = planner.recommend(QWEN_NEXT, input_len=4096, output_len=512, concurrency=32, gpus=["mi355x"],
                                engines=["vllm"], prices={"mi355x": 2.5})
     assert priced.best is not None and priced.best.usd_per_hour == 2.5 * priced.best.gpus
+
+
+def test_pessimistic_ranking_judges_the_slow_end_of_each_band():
+    rec = planner.recommend(QWEN_NEXT, input_len=4096, output_len=512, concurrency=32, tpot_ms_max=30, pessimistic=True,
+                            gpus=["h100-sxm", "h200-sxm", "b200-hgx"])
+    ok = [c for c in rec.candidates if c.meets_targets]
+    assert ok and rec.pessimistic
+    assert all(c.tpot_ms_high <= 30 and c.tpot_ms_high > c.tpot_ms for c in ok)
+    costs = [c.usd_per_request_high for c in ok]
+    assert costs == sorted(costs)
+    missed = [c for c in rec.candidates if c.fits and c.tpot_ms <= 30 < c.tpot_ms_high]
+    assert missed and all("slow end of its 80 % band" in c.reason for c in missed)
+
+
+def test_extrapolated_candidates_never_outrank_measured_ones_unless_allowed(monkeypatch):
+    from planner.core import uncertainty
+    monkeypatch.setattr(uncertainty, "measured_pairs", lambda: {("vllm", "hopper"): 12})  # only vLLM on Hopper measured
+    kw = dict(input_len=1024, output_len=256, concurrency=8, gpus=["h100-sxm", "b200-hgx"], engines=["vllm", "trtllm"])
+    rec = planner.recommend("Qwen/Qwen3-8B", **kw)
+    ok = [c for c in rec.candidates if c.meets_targets]
+    guesses = [c for c in ok if c.evidence == "extrapolated"]  # TensorRT-LLM on Blackwell: neither is measured
+    assert guesses and ok.index(guesses[0]) == len(ok) - len(guesses)
+    assert all("ranked after configurations that have one" in c.reason for c in guesses)
+    free = planner.recommend("Qwen/Qwen3-8B", allow_extrapolated=True, **kw)
+    costs = [c.usd_per_request for c in free.candidates if c.meets_targets]
+    assert costs == sorted(costs) and free.best.usd_per_request <= rec.best.usd_per_request

@@ -36,7 +36,8 @@ def _run_recommend(args) -> int:
     from .tables import recommend_table
     result = recommend(model=args.model, input_len=args.input_len or 1024, output_len=args.output_len or 256,
                        concurrency=args.concurrency or 1, ttft_ms_max=args.ttft_ms_max, tpot_ms_max=args.tpot_ms_max,
-                       budget_usd_per_hour=args.budget_usd_per_hour, gpus=args.gpu_ids, engines=args.engines)
+                       budget_usd_per_hour=args.budget_usd_per_hour, gpus=args.gpu_ids, engines=args.engines,
+                       pessimistic=args.pessimistic, allow_extrapolated=args.allow_extrapolated)
     print(json.dumps(result.model_dump(), indent=1) if args.json else recommend_table(result, top=args.top))
     return 0
 
@@ -57,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--budget-usd-per-hour", type=float, help="reject configurations above this $/hour")
     rec.add_argument("--gpu-ids", nargs="+", dest="gpu_ids", help="limit the search to these GPU ids")
     rec.add_argument("--engines", nargs="+", help="limit the search to these engines")
+    rec.add_argument("--pessimistic", action="store_true",
+                     help="judge targets and cost at the slow end of each figure's 80 %% band")
+    rec.add_argument("--allow-extrapolated", action="store_true",
+                     help="let configurations no published measurement backs rank by cost alone")
     rec.add_argument("--top", type=int, default=15, help="rows in the table")
     rec.add_argument("--json", action="store_true", help='print {"candidates": [...]}')
     rec.set_defaults(func=_run_recommend)

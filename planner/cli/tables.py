@@ -24,11 +24,13 @@ def estimate_table(est: Estimate) -> str:
              f"  max concurrency at {s['input_len'] + s['output_len']:,} tokens: {m.max_concurrency:,}"]
     if m.state_bytes_per_sequence:
         lines.append(f"  recurrent state    {m.state_bytes_per_sequence / 1e6:10.2f} MB per sequence")
-    lines += ["", "speed (TTFT: send -> first token; TPOT: (e2e - TTFT)/(tokens - 1))",
-              f"  TTFT               {_fmt(p.ttft_ms, ',.1f', ' ms')}",
-              f"  TPOT               {_fmt(p.tpot_ms, ',.2f', ' ms')}",
-              f"  tokens/s per user  {_fmt(p.output_tokens_per_s_per_user)}",
-              f"  tokens/s total     {_fmt(p.output_tokens_per_s)}   (running batch {_fmt(p.running_batch, ',d')})",
+    band = _band_words(est)
+    lines += ["", "speed (TTFT: send -> first token; TPOT: (e2e - TTFT)/(tokens - 1)); 80 % range and evidence",
+              f"  TTFT               {_fmt(p.ttft_ms, ',.1f', ' ms')}{band('ttft_ms', ',.0f')}",
+              f"  TPOT               {_fmt(p.tpot_ms, ',.2f', ' ms')}{band('tpot_ms', ',.1f')}",
+              f"  tokens/s per user  {_fmt(p.output_tokens_per_s_per_user)}{band('output_tokens_per_s_per_user', ',.0f')}",
+              f"  tokens/s total     {_fmt(p.output_tokens_per_s)}{band('output_tokens_per_s', ',.0f')}"
+              f"   (running batch {_fmt(p.running_batch, ',d')})",
               "", "cost",
               f"  $/GPU-hour         {_fmt(c.usd_per_gpu_hour, ',.2f')}",
               f"  $/M output tokens  {_fmt(c.usd_per_million_output_tokens, ',.3f')}",
@@ -37,12 +39,20 @@ def estimate_table(est: Estimate) -> str:
     return "\n".join(lines)
 
 
+def _band_words(est: Estimate):
+    def words(figure: str, spec: str) -> str:
+        b = est.uncertainty.get(figure)
+        return f"   ({b.low:{spec}}-{b.high:{spec}}, {b.evidence}, {b.rows} measurements)" if b else ""
+    return words
+
+
 def recommend_table(rec: Recommendation, top: int = 15) -> str:
     head = (f"{rec.model}: {rec.input_len} in / {rec.output_len} out, concurrency {rec.concurrency}; "
             f"{rec.evaluated} configurations evaluated, {sum(c.meets_targets for c in rec.candidates)} meet the targets")
-    rows = [f"{'#':>3} {'config':44} {'TTFT ms':>9} {'TPOT ms':>8} {'tok/s':>9} {'$/M out':>8}  reason"]
+    rows = [f"{'#':>3} {'config':44} {'TTFT ms':>9} {'TPOT ms':>8} {'tok/s':>9} {'$/M out':>8} {'evidence':12} reason"]
     for c in rec.candidates[:top]:
         config = f"{c.gpus}x {c.gpu} {c.engine} {c.weights}"
         rows.append(f"{c.rank or '-':>3} {config:44} {_fmt(c.ttft_ms, ',.0f'):>9} {_fmt(c.tpot_ms, ',.1f'):>8} "
-                    f"{_fmt(c.output_tokens_per_s, ',.0f'):>9} {_fmt(c.usd_per_million_output_tokens, ',.3f'):>8}  {c.reason or ''}")
+                    f"{_fmt(c.output_tokens_per_s, ',.0f'):>9} {_fmt(c.usd_per_million_output_tokens, ',.3f'):>8} "
+                    f"{c.evidence or '-':12} {c.reason or ''}")
     return "\n".join([head, *rows])

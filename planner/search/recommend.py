@@ -12,6 +12,7 @@ from planner.core import catalog
 from planner.core.engines import rules
 from planner.core.compat import engine_problem, parallel_problem
 from planner.core.cost import cost as price_of
+from planner.core import uncertainty
 from planner.core.estimate import assess
 from planner.core.precision import FORMATS
 from planner.core.scenario import ENGINES, Scenario
@@ -48,6 +49,10 @@ class Candidate(BaseModel):
     total_gib_per_gpu: float | None = None
     gpu_memory_gib: float | None = None
     max_concurrency: int | None = None
+    evidence: str | None = None           # calibrated | related | extrapolated (planner/core/uncertainty.py)
+    ttft_ms_high: float | None = None     # pessimistic ends of the 80 % bands
+    tpot_ms_high: float | None = None
+    usd_per_request_high: float | None = None
 
 
 class Recommendation(BaseModel):
@@ -60,6 +65,8 @@ class Recommendation(BaseModel):
     tpot_ms_max: float | None
     budget_usd_per_hour: float | None
     requests_per_s: float | None = None  # peak demand, when sized by demand
+    pessimistic: bool = False            # targets and ranking judged at the pessimistic end of each band
+    allow_extrapolated: bool = False     # False: no extrapolated candidate ranks above a better-evidenced one
     candidates: list[Candidate]
 
     @property
@@ -87,14 +94,16 @@ def _layout(engine: str, count: int) -> dict:
     return {"pp": count, "tp": 1} if rules(engine).search_split == "pp" else {"tp": count}
 
 
-def _target_misses(c: dict, ttft_max, tpot_max, budget) -> list[str]:
+def _target_misses(c: dict, ttft_max, tpot_max, budget, pessimistic: bool = False) -> list[str]:
     misses = []
+    judged, words = ("_high", " at the slow end of its 80 % band") if pessimistic else ("", "")
     if c["queued"]:
         misses.append(f"only {c['max_concurrency']} of {c['concurrency']} requests fit at once; the rest queue")
-    if tpot_max is not None and c["tpot_ms"] is not None and c["tpot_ms"] > tpot_max:
-        misses.append(f"TPOT {c['tpot_ms']:.3g} ms > {tpot_max:g} ms target")
-    if ttft_max is not None and c["ttft_ms"] is not None and c["ttft_ms"] > ttft_max:
-        misses.append(f"TTFT {c['ttft_ms']:.3g} ms > {ttft_max:g} ms target")
+    tpot, ttft = c["tpot_ms" + judged], c["ttft_ms" + judged]
+    if tpot_max is not None and tpot is not None and tpot > tpot_max:
+        misses.append(f"TPOT {tpot:.3g} ms{words} > {tpot_max:g} ms target")
+    if ttft_max is not None and ttft is not None and ttft > ttft_max:
+        misses.append(f"TTFT {ttft:.3g} ms{words} > {ttft_max:g} ms target")
     if budget is not None and c["usd_per_hour"] is not None and c["usd_per_hour"] > budget:
         misses.append(f"${c['usd_per_hour']:.2f}/hour > ${budget:g}/hour budget")
     if c["usd_per_million_output_tokens"] is None:
@@ -102,6 +111,15 @@ def _target_misses(c: dict, ttft_max, tpot_max, budget) -> list[str]:
     elif not c["list_price"]:
         misses.append("its catalog price is an estimate, not a dated list price: enter $/GPU-hour to rank it")
     return misses
+
+
+def _pessimistic_ends(s: Scenario, f, usd_per_request: float | None) -> dict:
+    """The slow ends of the 80 % bands of TTFT, TPOT and cost per request, with their evidence."""
+    level, _ = uncertainty.evidence(s.engine, s.gpu_spec.generation)
+    slowest = uncertainty.band("output_tokens_per_s", f.output_tokens_per_s, level)[0]
+    return dict(evidence=level, ttft_ms_high=uncertainty.band("ttft_ms", f.ttft_ms, level)[1],
+                tpot_ms_high=uncertainty.band("tpot_ms", f.tpot_ms, level)[1],
+                usd_per_request_high=usd_per_request * f.output_tokens_per_s / slowest if usd_per_request else None)
 
 
 def _on_gpu(base: Scenario, gpu: str, price: float | None) -> Scenario:
@@ -153,15 +171,21 @@ def evaluate(model: str | ModelSpec, gpu: str, count: int, engine: str, weights:
                    max_concurrency=a.max_concurrency)
     if a.reason is not None:
         return Candidate(**base, fits=False, meets_targets=False, reason=a.reason, **figures)
+    figures.update(_pessimistic_ends(s, f, cost.usd_per_request))
     queued = isinstance(s.concurrency, int) and a.max_concurrency < s.concurrency
     list_price = s.gpu_spec.price_is_list or s.usd_per_gpu_hour is not None
     misses = _target_misses({**figures, "queued": queued, "concurrency": s.concurrency, "list_price": list_price}, *targets)
     return Candidate(**base, fits=True, meets_targets=not misses, reason="; ".join(misses) or None, **figures)
 
 
-def _sort_key(c: Candidate):
-    cost = c.usd_per_request  # the $/M input and output halves add up to it (cost.py)
-    return (not c.meets_targets, not c.fits, cost if cost is not None else float("inf"), c.gpus, c.gpu, c.engine)
+def _sort_key(pessimistic: bool, allow_extrapolated: bool):
+    """Targets met first; then (unless allowed) better evidence before extrapolation; then cost per request
+    (the $/M input and output halves add up to it, cost.py), at the band's slow end when pessimistic."""
+    def key(c: Candidate):
+        cost = c.usd_per_request_high if pessimistic else c.usd_per_request
+        guess = c.evidence == "extrapolated" and not allow_extrapolated
+        return (not c.meets_targets, not c.fits, guess, cost if cost is not None else float("inf"), c.gpus, c.gpu, c.engine)
+    return key
 
 
 def recommend(model: str | ModelSpec, input_len: int = 1024, output_len: int = 256, concurrency: int | str = 1,
@@ -169,15 +193,18 @@ def recommend(model: str | ModelSpec, input_len: int = 1024, output_len: int = 2
               budget_usd_per_hour: float | None = None, gpus: list[str] | None = None,
               engines: list[str] | None = None, counts: tuple[int, ...] = COUNTS,
               weights: list[str] | None = None, kv_dtype: str = "auto",
-              prices: dict[str, float] | None = None, requests_per_s: float | None = None) -> Recommendation:
+              prices: dict[str, float] | None = None, requests_per_s: float | None = None,
+              pessimistic: bool = False, allow_extrapolated: bool = False) -> Recommendation:
     """Rank every catalog GPU x count x weight format x engine for one workload and service targets.
     `prices` overrides the catalog's $/GPU-hour by GPU id (needed to rank GPUs without a list price).
-    `requests_per_s` (peak, open loop) sizes each configuration's replicas instead of using `concurrency`."""
+    `requests_per_s` (peak, open loop) sizes each configuration's replicas instead of using `concurrency`.
+    `pessimistic` judges targets and cost at the slow end of each figure's 80 % band; unless
+    `allow_extrapolated`, a configuration no published measurement backs ranks after those that are."""
     spec = Scenario(model=model, input_len=input_len, output_len=output_len, concurrency=concurrency).model_spec
     model = model if isinstance(model, ModelSpec) else spec.id
     workload = dict(input_len=input_len, output_len=output_len, kv_dtype=kv_dtype,
                     concurrency=concurrency if requests_per_s is None else 1)  # demand mode: screen at one request
-    targets = (ttft_ms_max, tpot_ms_max, budget_usd_per_hour)
+    targets = (ttft_ms_max, tpot_ms_max, budget_usd_per_hour, pessimistic)
     gpu_ids = [catalog.gpu(g).id for g in gpus] if gpus else list(catalog.gpus())
     for e in engines or ():
         if e not in ENGINES:
@@ -192,13 +219,22 @@ def recommend(model: str | ModelSpec, input_len: int = 1024, output_len: int = 2
              for g in gpu_ids for n in counts for w in formats for e in (engines or ENGINES)]
     if requests_per_s is not None:  # replicas for the demand (planner/search/demand.py)
         from .demand import at_demand
-        cands = [c.model_copy(update=at_demand(c.model_dump(), model, workload, requests_per_s, targets))
+        cands = [c.model_copy(update=at_demand(c.model_dump(), model, workload, requests_per_s, targets[:3]))
                  if c.meets_targets else c for c in cands]  # the others miss at one request or lack a price
-    ranked = sorted(cands, key=_sort_key)
-    ranked = [c.model_copy(update={"rank": i + 1}) if c.meets_targets else c for i, c in enumerate(ranked)]
+    ranked = sorted(cands, key=_sort_key(pessimistic, allow_extrapolated))
+    ranked = [c.model_copy(update={"rank": i + 1, "reason": _evidence_note(c, allow_extrapolated)})
+              if c.meets_targets else c for i, c in enumerate(ranked)]
     return Recommendation(model=spec.id, input_len=input_len, output_len=output_len, concurrency=concurrency,
                           ttft_ms_max=ttft_ms_max, tpot_ms_max=tpot_ms_max, budget_usd_per_hour=budget_usd_per_hour,
-                          requests_per_s=requests_per_s, candidates=ranked)
+                          requests_per_s=requests_per_s, pessimistic=pessimistic, allow_extrapolated=allow_extrapolated,
+                          candidates=ranked)
+
+
+def _evidence_note(c: Candidate, allow_extrapolated: bool) -> str | None:
+    if c.evidence != "extrapolated":
+        return c.reason
+    return ("no published measurement of this engine or GPU family backs it"
+            + ("" if allow_extrapolated else ": ranked after configurations that have one"))
 
 
 def shortfall(c: Candidate, ttft_ms_max: float | None = None, tpot_ms_max: float | None = None,
