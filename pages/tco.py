@@ -115,7 +115,7 @@ elif scenario is not None:
         st.table({"figure": [r[0] for r in words.sizing_rows(result)], "value": [r[1] for r in words.sizing_rows(result)]})
     st.subheader("Assumptions, with their sources and dates")
     rows = words.assumption_rows(result, scenario, inputs)
-    st.dataframe([dict(zip(rows[0], row)) for row in rows[1:]], hide_index=True, width="stretch")
+    st.table({name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])})  # wraps the long sources
     for note in result.notes:
         st.caption("Note: " + widgets.escape_md(note))
 widgets.share_box(URL_PATH, chosen, KEYS)

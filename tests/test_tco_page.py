@@ -64,7 +64,7 @@ def test_the_page_shows_the_planners_figures_for_the_linked_demand():
     even = {row[""]: row["break-even"] for row in at.table[0].value.to_dict("records")}
     assert even["Rent = API"].startswith(f"{r.break_even_requests_per_s['rent_vs_api']:,.3g} requests/s")
     assert even["Own = API"].startswith(f"{r.break_even_requests_per_s['own_vs_api']:,.3g} requests/s")
-    assumptions = _table(at, 1)
+    assumptions = {row["Assumption"]: row for row in at.table[2].value.to_dict("records")}
     assert assumptions["Own: purchase price per GPU"]["Source, date"].startswith("mid-2026, https://")
     assert "2026" in assumptions["API: price"]["Source, date"] and "2026" in assumptions["Own: PUE"]["Source, date"]
 

@@ -43,5 +43,5 @@ def monthly_cost(curves: dict[str, list[float]], result) -> go.Figure:
         data.append(dict(type="scatter", x=[demand], y=[cost], mode="markers", name=f"break-even: {label}",
                          marker=dict(color=color, size=11, symbol="diamond", line=dict(color="white", width=1)),
                          hovertemplate=f"{label} at %{{x:.3g}} requests/s, $%{{y:,.0f}} per month<extra></extra>"))
-    _vline(layout, result.requests_per_s, f"your demand<br>{result.requests_per_s:.3g} req/s", COLORS["current"], 0.78)
+    _vline(layout, result.requests_per_s, f"your demand<br>{result.requests_per_s:.3g} req/s", COLORS["current"], 0.2)
     return go.Figure(dict(data=data, layout=layout))
