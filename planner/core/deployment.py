@@ -102,6 +102,14 @@ class Deployment:
     def rates(self) -> speed.Rates:
         return speed.rates(self)
 
+    @cached_property
+    def attention_terms(self) -> tuple[float, tuple[tuple[float, int | None], ...]]:
+        return speed.attention_terms(self)
+
+    @cached_property
+    def expert_terms(self) -> tuple[int, int, float, float]:
+        return speed.expert_terms(self)
+
 
 def _key(s: Scenario, constants: Constants) -> tuple:
     return (id(s.model_spec), s.gpu, s.gpus, s.tp_degree, s.pp_degree, s.ep_degree, s.engine, s.weight_format,

@@ -117,30 +117,42 @@ def communication(d: Deployment, tokens_local: float) -> float:
     return t
 
 
-def _attention_flops(d: Deployment, tokens: float, context: float, causal: bool) -> float:
-    """Score and value FLOPs per GPU for `tokens` queries against `context` cached tokens."""
+def attention_terms(d: Deployment) -> tuple[float, tuple[tuple[float, int | None], ...]]:
+    """Per-GPU attention FLOPs per query token: (context-free part of linear attention, ((FLOPs per cached
+    token, sliding window or None), ...) of the other layer groups). Scores and values: 2 n_q d per token."""
     m, tp = d.model, d.tp
-    heads = m.num_heads / tp
-    flops = 0.0
+    linear, spans = 0.0, []
     for g in m.layers:
         if g.attention == "linear":
-            flops += g.count * tokens * 6 * (m.linear_num_value_heads / tp) * m.linear_key_head_dim * m.linear_value_head_dim
-            continue
-        span = min(context, g.window) if g.window else context
-        dim = (2 * m.kv_lora_rank + m.qk_rope_head_dim) if g.attention == "mla" else 2 * m.head_dim
-        flops += g.count * tokens * 2 * heads * dim * (span / 2 if causal else span)
-    return flops / d.pp
+            linear += g.count * 6 * (m.linear_num_value_heads / tp) * m.linear_key_head_dim * m.linear_value_head_dim
+        else:
+            dim = (2 * m.kv_lora_rank + m.qk_rope_head_dim) if g.attention == "mla" else 2 * m.head_dim
+            spans.append((g.count * 2 * m.num_heads / tp * dim, g.window))
+    return linear / d.pp, tuple((c / d.pp, w) for c, w in spans)
+
+
+def _attention_flops(d: Deployment, tokens: float, context: float, causal: bool) -> float:
+    """Score and value FLOPs per GPU for `tokens` queries against `context` cached tokens (half for causal)."""
+    linear, spans = d.attention_terms
+    share = 0.5 if causal else 1.0
+    return tokens * (linear + share * sum(c * (min(context, w) if w else context) for c, w in spans))
+
+
+def expert_terms(d: Deployment) -> tuple[int, int, float, float]:
+    """(experts, experts per token, FLOPs per routed token on one GPU, bytes per touched expert per layer)."""
+    m = d.model
+    split = d.ep if d.ep > 1 else d.tp
+    flops = 2 * m.experts_per_token * m.params_per_expert * m.moe_layers / d.pp / split
+    return m.num_experts, m.experts_per_token, flops, d.weights.expert_bytes_per_layer_per_gpu / max(1, m.num_experts)
 
 
 def _experts(d: Deployment, layers: float, tokens: float) -> tuple[float, float, float]:
     """(experts touched per layer, bytes one GPU reads, FLOPs one GPU runs) for `tokens` routed tokens."""
-    m = d.model
-    if not m.num_experts:
+    experts, top_k, flops_per_token, bytes_per_expert = d.expert_terms
+    if not experts:
         return 0.0, 0.0, 0.0
-    touched = expert_union(m.num_experts, m.experts_per_token, tokens)
-    split = d.ep if d.ep > 1 else d.tp
-    flops = 2 * tokens * m.experts_per_token * m.params_per_expert * m.moe_layers / d.pp / split
-    return touched, d.weights.expert_bytes_per_layer_per_gpu * layers * touched / m.num_experts, flops
+    touched = expert_union(experts, top_k, tokens)
+    return touched, bytes_per_expert * layers * touched, flops_per_token * tokens
 
 
 def decode_step(d: Deployment, batch: float, context: float, tokens_per_seq: int = 1, prefill_tokens: float = 0.0,

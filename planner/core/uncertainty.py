@@ -82,7 +82,13 @@ def band(figure: str, value: float | None, level: str) -> tuple[float, float] | 
     """The 80 % interval of a predicted figure at an evidence level."""
     if value is None or value <= 0 or figure not in FIGURES:
         return None
+    lo, hi = multipliers(figure, level)
+    return value * lo, value * hi
+
+
+@lru_cache(maxsize=64)
+def multipliers(figure: str, level: str) -> tuple[float, float]:
+    """(low, high) / prediction for a figure at an evidence level; a rate inverts its time figure's band."""
     group, sign = FIGURES[figure]
     q = quantiles()[(group, level)]
-    lo, hi = (math.exp(-q.q90), math.exp(-q.q10)) if sign > 0 else (math.exp(q.q10), math.exp(q.q90))
-    return value * lo, value * hi
+    return (math.exp(-q.q90), math.exp(-q.q10)) if sign > 0 else (math.exp(q.q10), math.exp(q.q90))

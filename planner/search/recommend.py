@@ -116,10 +116,10 @@ def _target_misses(c: dict, ttft_max, tpot_max, budget, pessimistic: bool = Fals
 def _pessimistic_ends(s: Scenario, f, usd_per_request: float | None) -> dict:
     """The slow ends of the 80 % bands of TTFT, TPOT and cost per request, with their evidence."""
     level, _ = uncertainty.evidence(s.engine, s.gpu_spec.generation)
-    slowest = uncertainty.band("output_tokens_per_s", f.output_tokens_per_s, level)[0]
-    return dict(evidence=level, ttft_ms_high=uncertainty.band("ttft_ms", f.ttft_ms, level)[1],
-                tpot_ms_high=uncertainty.band("tpot_ms", f.tpot_ms, level)[1],
-                usd_per_request_high=usd_per_request * f.output_tokens_per_s / slowest if usd_per_request else None)
+    slowest = uncertainty.multipliers("output_tokens_per_s", level)[0]
+    return dict(evidence=level, ttft_ms_high=f.ttft_ms * uncertainty.multipliers("ttft_ms", level)[1],
+                tpot_ms_high=f.tpot_ms * uncertainty.multipliers("tpot_ms", level)[1],
+                usd_per_request_high=usd_per_request / slowest if usd_per_request else None)
 
 
 def _on_gpu(base: Scenario, gpu: str, price: float | None) -> Scenario:
