@@ -141,7 +141,7 @@ def test_compare_star_sits_on_the_front_drawn_in_what_ranks():
     best = next(r for r in rows if r["meets_targets"])
     assert best["usd_per_request"] == min(r["usd_per_request"] for r in rows if r["meets_targets"])
     fig = charts.cost_vs_latency(rows, best, "usd_per_request")
-    assert "per request" in fig.layout.yaxis.title.text
+    assert "per request" in fig.layout.yaxis.title.text and fig.layout.yaxis.tickformat == "$.2~g"  # $0.0005, not 500µ
     front = next(t for t in fig.data if t.name == "Pareto front (ranked)")
     star = next(t for t in fig.data if t.name == "recommended")
     assert (star.x[0], star.y[0]) in zip(front.x, front.y)

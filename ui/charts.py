@@ -14,8 +14,9 @@ import plotly.graph_objects as go
 COLORS = {"weights": "#4C78A8", "kv": "#F58518", "activation": "#54A24B", "overhead": "#B279A2",
           "free": "#E5E5E5", "current": "#D62728", "line": "#4C78A8", "line2": "#F58518", "grey": "#9D9D9D"}
 LOG_TICKS = [m * 10.0 ** e for e in range(-6, 6) for m in (1, 2, 5)]
-COST_AXES = {"usd_per_request": ("$ per request (log scale)", "$%{y:.5f} per request"),
-             "usd_per_million_output_tokens": ("$ per million output tokens (log scale)", "$%{y:.2f} per M output tokens")}
+COST_AXES = {  # y key: (axis title, hover text, tick format: dollars, never SI prefixes such as "500µ")
+    "usd_per_request": ("$ per request (log scale)", "$%{y:.5f} per request", "$.2~g"),
+    "usd_per_million_output_tokens": ("$ per million output tokens (log scale)", "$%{y:.2f} per M output tokens", "$.3~g")}
 
 
 def _layout(title: str, x: str, y: str, height: int = 420, **extra) -> dict:
@@ -144,7 +145,7 @@ def cost_vs_latency(rows: list[dict], best: dict | None, y: str = "usd_per_milli
     The ranked set (`meets_targets`: every target met, dated or user price) is what the star comes from, so the
     front is drawn over it too; points priced by an estimate (`estimated_price`) are hollow and never ranked.
     """
-    y_title, y_hover = COST_AXES[y]
+    y_title, y_hover, y_format = COST_AXES[y]
     pts = [r for r in rows if r.get("tpot_ms") is not None and r.get(y) is not None]
     groups = (("meets targets (ranked)", lambda r: r["meets_targets"], COLORS["line"], "circle"),
               ("estimated price (not ranked)", lambda r: not r["meets_targets"] and r.get("estimated_price"),
@@ -168,7 +169,7 @@ def cost_vs_latency(rows: list[dict], best: dict | None, y: str = "usd_per_milli
     layout = _layout("Cost vs latency of every configuration that fits", "TPOT (ms per output token, log scale)",
                      y_title, height=460)
     layout["xaxis"].update(type="log", tickvals=LOG_TICKS)  # 1-2-5 labels read as values, unlike plotly's "D2" digits
-    layout["yaxis"].update(type="log", tickvals=LOG_TICKS)
+    layout["yaxis"].update(type="log", tickvals=LOG_TICKS, tickformat=y_format)
     return go.Figure(dict(data=data, layout=layout))
 
 
