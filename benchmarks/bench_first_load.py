@@ -17,7 +17,7 @@ search (Compare/recommend runs only on its own page).
 Measured 2026-12-01 on this 2-core machine (load average 2.8 from other sessions), 5 runs, medians:
   server_s 0.74, first_s 2.34, metrics_s 2.95, charts_s 4.51, total_s 2.97 (max 3.41): the decision line is up
   within 4 s of a cold start, the metrics at ~3.7 s, the charts at ~5.3 s. At load average 7-9 the same
-  medians were total_s 5.1-5.8 s and charts_s 6.1-6.5 s. The issue's 9.8 s was to the fully drawn page.
+  medians were total_s 5.1-5.8 s and charts_s 6.1-6.5 s (the issue reported 9.8 s for the first load).
 Run: .venv/bin/python benchmarks/bench_first_load.py [--runs N]
 """
 from __future__ import annotations
