@@ -287,3 +287,12 @@ def test_one_warning_for_many_unknown_keys_and_imported_names_are_marked():
     assert "APPROVED by CFO" not in note and "<b>" not in note
     banner = at.success[0].value
     assert "\\(imported\\)" in banner and "APPROVED by CFO" not in banner and "!!!" not in banner
+
+
+def test_upload_limit_is_stated_once_and_enforced_by_the_widget():
+    from planner.importers.dispatch import MAX_UPLOAD_BYTES
+    at = _open({}, "pages/import_model.py")
+    _ok(at)
+    upload = at.get("file_uploader")[0].proto
+    assert upload.max_upload_size_mb == MAX_UPLOAD_BYTES // 2**20 == 32  # the widget's own "Limit 32MB" line
+    assert "MiB" not in upload.label and "32 MiB" in upload.help  # no second, different figure in the label
