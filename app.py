@@ -8,14 +8,14 @@ import streamlit as st
 st.set_page_config(page_title="LLM inference planner", page_icon=":material/calculate:", layout="wide")
 
 PAGES = [
-    st.Page("pages/planner.py", title="Planner", icon=":material/calculate:", url_path="planner", default=True),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-    st.Page("pages/models.py", title="Models", icon=":material/neurology:", url_path="models"),
-    st.Page("pages/import_model.py", title="Import a model", icon=":material/upload_file:", url_path="import_model"),
-    st.Page("pages/gpus.py", title="GPUs", icon=":material/memory:", url_path="gpus"),
-    st.Page("pages/probe.py", title="Probe an endpoint", icon=":material/speed:", url_path="probe"),
-    st.Page("pages/tco.py", title="Cost of ownership", icon=":material/savings:", url_path="tco"),
-    st.Page("pages/report.py", title="Report (PDF)", icon=":material/picture_as_pdf:", url_path="report"),
+    st.Page("app_pages/planner.py", title="Planner", icon=":material/calculate:", url_path="planner", default=True),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("app_pages/models.py", title="Models", icon=":material/neurology:", url_path="models"),
+    st.Page("app_pages/import_model.py", title="Import a model", icon=":material/upload_file:", url_path="import_model"),
+    st.Page("app_pages/gpus.py", title="GPUs", icon=":material/memory:", url_path="gpus"),
+    st.Page("app_pages/probe.py", title="Probe an endpoint", icon=":material/speed:", url_path="probe"),
+    st.Page("app_pages/tco.py", title="Cost of ownership", icon=":material/savings:", url_path="tco"),
+    st.Page("app_pages/report.py", title="Report (PDF)", icon=":material/picture_as_pdf:", url_path="report"),
 ]
 
 st.navigation(PAGES).run()

@@ -3,7 +3,7 @@
 Two measurements, each over distinct scenarios so no cache entry is reused:
   compute  - what a rerun recomputes: Scenario validation, planner.estimate, both sweeps and the three
              figures (ui.sweeps + ui.charts), i.e. the page's work minus Streamlit's own rendering;
-  apptest  - a whole script rerun of pages/planner.py through streamlit.testing AppTest after
+  apptest  - a whole script rerun of app_pages/planner.py through streamlit.testing AppTest after
              changing one widget (includes AppTest's element-tree overhead, an upper bound).
 Run: .venv/bin/python benchmarks/bench_planner_page.py [--runs N]
 """

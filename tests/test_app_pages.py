@@ -109,7 +109,7 @@ def test_planner_uses_an_imported_model():
 
 def test_compare_from_share_link_matches_recommend():
     query = dict(model=QWEN, input_len="1024", output_len="256", concurrency="16", tpot_ms_max="50", ttft_ms_max="2000")
-    at = _open(query, "pages/compare.py")
+    at = _open(query, "app_pages/compare.py")
     _ok(at)
     rec = planner.recommend(QWEN, input_len=1024, output_len=256, concurrency=16, ttft_ms_max=2000, tpot_ms_max=50)
     best = rec.best
@@ -128,7 +128,7 @@ def test_compare_from_share_link_matches_recommend():
 
 def test_compare_hostile_parameters_warn():
     at = _open(dict(model=QWEN, concurrency="16", tpot_ms_max="-1", ttft_ms_max="inf", budget_usd_per_hour="<b>x</b>"),
-               "pages/compare.py")
+               "app_pages/compare.py")
     _ok(at)
     text = " ".join(w.value for w in at.warning).replace("\\", "")
     assert "tpot_ms_max" in text and "ttft_ms_max" in text and "budget_usd_per_hour" in text
@@ -136,7 +136,7 @@ def test_compare_hostile_parameters_warn():
 
 def test_models_page_lists_catalog_and_imported_models():
     spec = planner.core.catalog.model("Qwen/Qwen3-8B").model_copy(update={"id": "me/my-finetune"})
-    at = _open(dict(model=QWEN), "pages/models.py", imported={"me/my-finetune": spec})
+    at = _open(dict(model=QWEN), "app_pages/models.py", imported={"me/my-finetune": spec})
     _ok(at)
     table = at.dataframe[0].value
     qwen = table[table["model"] == QWEN].iloc[0]
@@ -146,11 +146,11 @@ def test_models_page_lists_catalog_and_imported_models():
     at.selectbox(key="models_model").set_value("openai/gpt-oss-120b").run()
     _ok(at)
     assert at.query_params["model"] == "openai/gpt-oss-120b"
-    assert _open(dict(model="<script>x</script>"), "pages/models.py").warning
+    assert _open(dict(model="<script>x</script>"), "app_pages/models.py").warning
 
 
 def test_gpus_page_shows_the_seed_table_with_corrections():
-    at = _open(dict(gpu="b200-hgx"), "pages/gpus.py")
+    at = _open(dict(gpu="b200-hgx"), "app_pages/gpus.py")
     _ok(at)
     seed = at.dataframe[0].value.set_index("GPU")
     assert list(seed["planner BF16 TFLOPS (dense)"]) == [312, 989, 989, 2250]
@@ -163,12 +163,12 @@ def test_gpus_page_shows_the_seed_table_with_corrections():
     assert _metrics(at)["Bandwidth"] == "7.7 TB/s"
     at.selectbox(key="gpus_gpu").set_value("h100-sxm").run()
     assert at.query_params["gpu"] == "h100-sxm"
-    bad = _open(dict(gpu="1e40"), "pages/gpus.py")
+    bad = _open(dict(gpu="1e40"), "app_pages/gpus.py")
     _ok(bad)
     assert "gpu" in bad.warning[0].value
 
 
-@pytest.mark.parametrize("page", [None, "pages/compare.py"])
+@pytest.mark.parametrize("page", [None, "app_pages/compare.py"])
 def test_edge_values_valid_for_the_scenario_fit_the_widgets(page):
     query = dict(SHARE, gpu_memory_utilization="0.055", kv_dtype="fp32", gpus="1024", input_len="10000000",
                  concurrency="100000", usd_per_gpu_hour="1000", tp="1024")
@@ -212,11 +212,11 @@ def test_broken_model_link_warns_and_keeps_the_rest():
 
 def test_compare_ranks_gpus_with_the_users_prices():
     at = _open({"model": QWEN, "input_len": "1024", "output_len": "256", "concurrency": "16",
-                "prices": "mi355x:0.5"}, page="pages/compare.py")
+                "prices": "mi355x:0.5"}, page="app_pages/compare.py")
     _ok(at)
     assert at.query_params["prices"] == "mi355x:0.5"
     assert "MI355X" in at.success[0].value  # at $0.50/GPU-hour it wins; without a price it cannot rank
-    bad = _open({"model": QWEN, "prices": "no-such-gpu:1"}, page="pages/compare.py")
+    bad = _open({"model": QWEN, "prices": "no-such-gpu:1"}, page="app_pages/compare.py")
     _ok(bad)
     assert any("prices" in w.value for w in bad.warning)
 
@@ -240,7 +240,7 @@ def test_planner_applies_a_probe_calibration_from_the_link():
 def test_compare_filters_by_gpu_and_engine_from_the_link():
     query = dict(model=QWEN, input_len="1024", output_len="256", concurrency="16", tpot_ms_max="50",
                  gpu_ids="h200-sxm,mi325x", engines="vllm")
-    at = _open(query, "pages/compare.py")
+    at = _open(query, "app_pages/compare.py")
     _ok(at)
     assert at.sidebar.multiselect(key="compare_gpu_ids").value == ["h200-sxm", "mi325x"]
     table = at.dataframe[0].value
@@ -257,7 +257,7 @@ def test_compare_filters_by_gpu_and_engine_from_the_link():
 
 def test_compare_ranks_misses_by_how_far_they_miss():
     query = dict(model=QWEN, input_len="4000", output_len="500", concurrency="50", ttft_ms_max="20", tpot_ms_max="5")
-    at = _open(query, "pages/compare.py")
+    at = _open(query, "app_pages/compare.py")
     _ok(at)
     assert "No configuration meets every target" in at.error[0].value
     table = at.dataframe[0].value
@@ -291,7 +291,7 @@ def test_one_warning_for_many_unknown_keys_and_imported_names_are_marked():
 
 def test_upload_limit_is_stated_once_and_enforced_by_the_widget():
     from planner.importers.dispatch import MAX_UPLOAD_BYTES
-    at = _open({}, "pages/import_model.py")
+    at = _open({}, "app_pages/import_model.py")
     _ok(at)
     upload = at.get("file_uploader")[0].proto
     assert upload.max_upload_size_mb == MAX_UPLOAD_BYTES // 2**20 == 32  # the widget's own "Limit 32MB" line

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-import planner.probe.run  # noqa: F401 - AppTest puts pages/ on sys.path, where pages/planner.py would shadow the package
+import planner.probe.run  # noqa: F401 - AppTest puts app_pages/ on sys.path, where app_pages/planner.py would shadow the package
 from planner.probe.bench_results import read_path
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "bench_results"
@@ -47,7 +47,7 @@ def test_a_hostile_upload_is_one_error_box(tmp_path):
 
 
 def test_probe_page_compares_and_calibrates_an_imported_file():
-    at = AppTest.from_file("../pages/probe.py", default_timeout=60)
+    at = AppTest.from_file("../app_pages/probe.py", default_timeout=60)
     at.session_state["probe_result"] = read_path(FIX / "guidellm_0.8.1_smollm2_concurrent.json")[0]
     at.run()
     assert not at.exception

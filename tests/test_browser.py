@@ -261,3 +261,15 @@ def test_stray_keys_give_one_warning_and_gpus_page_is_neutral(server, browser):
     assert "141GB (141 GB)" not in body
     _shot(gpus, "gpus-desktop")
     gpus.close()
+
+
+@pytest.mark.parametrize("path", ["/compare?model=Qwen%2FQwen3-8B&input_len=2048", "/tco", "/report", "/gpus"])
+def test_a_link_to_any_page_opens_inside_the_app(server, browser, path):
+    """A fresh session opening a shared link lands in the app: its navigation (titles, not file names) and
+    its wide layout, so the page's own settings from the link apply."""
+    page = _open(browser, server + path, DESKTOP)
+    entries = [line.strip() for line in page.locator('[data-testid="stSidebarNav"]').inner_text().splitlines()]
+    assert {"Planner", "Compare", "Cost of ownership"} <= set(entries) and not {"app", "compare", "tco"} & set(entries)
+    assert page.locator('[data-testid="stMain"]').bounding_box()["width"] > 1000  # wide layout from app.py
+    _no_exception(page)
+    page.close()

@@ -10,7 +10,7 @@ from planner.importers.config import ModelImportError, import_config
 from planner.share.model_links import encode_config_param
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "import_model.py")
+PAGE = str(ROOT / "app_pages" / "import_model.py")
 APP = str(ROOT / "app.py")
 JAMBA = (Path(__file__).resolve().parent / "fixtures" / "configs" / "jamba-v0.1.json").read_text()
 
@@ -84,7 +84,7 @@ def test_cfg_link_reopens_and_bad_input_is_a_message(fake_hub):
 
 def test_imported_model_offered_on_the_planner_page():
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/import_model.py").run()
+    at.switch_page("app_pages/import_model.py").run()
     at.text_area(key="import_paste").input(JAMBA)
     at.button(key="import_paste_go").click().run()
     _ok(at)

@@ -3,7 +3,7 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
-import planner.probe.run  # noqa: F401 - AppTest puts pages/ on sys.path, where pages/planner.py would shadow the package
+import planner.probe.run  # noqa: F401 - AppTest puts app_pages/ on sys.path, where app_pages/planner.py would shadow the package
 from ui import probe_charts
 
 SECRET = "sk-page-secret-93b1"
@@ -39,7 +39,7 @@ def _page_text(at) -> str:
 
 
 def test_page_shows_its_widgets_and_probes_a_fake_server(fault_server):
-    at = _run(AppTest.from_file("../pages/probe.py", default_timeout=30))
+    at = _run(AppTest.from_file("../app_pages/probe.py", default_timeout=30))
     labels = {w.label for w in at.text_input}
     assert {"Endpoint URL", "API key", "Concurrency levels"} <= labels
     _probe(at, f"{fault_server}/ok")
@@ -55,7 +55,7 @@ def test_page_shows_its_widgets_and_probes_a_fake_server(fault_server):
 
 
 def test_a_run_where_every_request_fails_shows_an_error_and_offers_nothing(hostile_server):
-    at = _run(AppTest.from_file("../pages/probe.py", default_timeout=30))
+    at = _run(AppTest.from_file("../app_pages/probe.py", default_timeout=30))
     _probe(at, f"{hostile_server}/echoline", levels="1")
     assert at.session_state["probe_result"].levels[0].completed == 0
     assert any("Every request failed" in e.value for e in at.error)
@@ -65,7 +65,7 @@ def test_a_run_where_every_request_fails_shows_an_error_and_offers_nothing(hosti
 
 
 def test_bad_link_values_warn_like_every_page():
-    at = AppTest.from_file("../pages/probe.py", default_timeout=30)
+    at = AppTest.from_file("../app_pages/probe.py", default_timeout=30)
     at.query_params.update({"v": "1", "url": "http://x/?api_key=sk-1", "levels": "0,,9", "requests": "-3", "gpus": "9999",
                             "api": "chat"})
     _run(at)
@@ -75,7 +75,7 @@ def test_bad_link_values_warn_like_every_page():
 
 
 def test_old_probe_links_still_open():
-    at = AppTest.from_file("../pages/probe.py", default_timeout=30)
+    at = AppTest.from_file("../app_pages/probe.py", default_timeout=30)
     at.query_params.update({"url": "http://127.0.0.1:9000", "levels": "2,8", "n": "5", "il": "256", "ol": "32",
                             "api": "completions", "model": "served-name", "smodel": "Qwen/Qwen3-0.6B", "sgpus": "2"})
     _run(at)
@@ -88,7 +88,7 @@ def test_old_probe_links_still_open():
 
 
 def test_bad_url_is_one_line_not_a_traceback():
-    at = _run(AppTest.from_file("../pages/probe.py", default_timeout=30))
+    at = _run(AppTest.from_file("../app_pages/probe.py", default_timeout=30))
     at.text_input(key="probe_url").set_value("ftp://nowhere")
     at.button(key="probe_run").click()
     _run(at)

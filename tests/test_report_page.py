@@ -1,4 +1,4 @@
-"""AppTest of pages/report.py: the current scenario from a share link, a "Download PDF" button, no exceptions."""
+"""AppTest of app_pages/report.py: the current scenario from a share link, a "Download PDF" button, no exceptions."""
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -13,12 +13,12 @@ def _download_buttons(at):
 
 
 def _open(query: dict) -> AppTest:
-    """Through app.py like the other page tests (running pages/report.py alone would shadow `planner`)."""
+    """Through app.py like the other page tests (running app_pages/report.py alone would shadow `planner`)."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()  # the default page first: switch_page needs the navigation registry
     at.query_params.clear()
     at.query_params.update(query)
-    at.switch_page("pages/report.py")
+    at.switch_page("app_pages/report.py")
     return at.run()
 
 
@@ -63,4 +63,4 @@ def test_report_page_pinned_mode_and_bad_scenario():
 
 
 def test_report_page_is_in_the_navigation():
-    assert 'st.Page("pages/report.py"' in Path(APP).read_text()
+    assert 'st.Page("app_pages/report.py"' in Path(APP).read_text()

@@ -1,4 +1,4 @@
-"""AppTest of pages/tco.py (issue 13): opened from a share link, its figures equal planner.search.demand's and the
+"""AppTest of app_pages/tco.py (issue 13): opened from a share link, its figures equal planner.search.demand's and the
 published arithmetic (rent = GPUs x $/GPU-hour x 730 h, API = rate x seconds x tokens x price), the chart marks the
 break-even demands, widget changes rewrite the link and the link reopens the same view, bad values warn once."""
 import json
@@ -22,7 +22,7 @@ def _open(query: dict) -> AppTest:
     at.run()  # the default page first: switch_page needs the navigation registry
     at.query_params.clear()
     at.query_params.update(query)
-    at.switch_page("pages/tco.py")
+    at.switch_page("app_pages/tco.py")
     return at.run()
 
 
@@ -136,4 +136,4 @@ def test_an_out_of_range_widget_value_is_an_error_naming_the_field():
 
 
 def test_the_page_is_in_the_navigation():
-    assert 'st.Page("pages/tco.py"' in Path(APP).read_text()
+    assert 'st.Page("app_pages/tco.py"' in Path(APP).read_text()

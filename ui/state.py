@@ -96,7 +96,7 @@ def hand_to_planner(values: dict) -> None:
     st.session_state.setdefault(SHARED, {}).update(values)
     for name in values:
         st.session_state.pop(key("planner", name), None)
-    st.switch_page("pages/planner.py")
+    st.switch_page("app_pages/planner.py")
 
 
 def init(page: str, name: str, value) -> str:

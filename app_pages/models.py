@@ -45,7 +45,7 @@ st.dataframe(rows, hide_index=True, width="stretch", column_config={
     "params active (B)": st.column_config.NumberColumn("params active (billions)", format="%.1f"),
     "KV bytes/token": st.column_config.NumberColumn(format="%,.0f"),
     "state MiB/sequence": st.column_config.NumberColumn(format="%.1f")})
-st.page_link("pages/import_model.py", label="Plan a model that is not listed: import its config.json, safetensors "
+st.page_link("app_pages/import_model.py", label="Plan a model that is not listed: import its config.json, safetensors "
              "index or GGUF header, or fetch it by Hugging Face id", icon=":material/upload_file:")
 
 model_id = widgets.model_input(PAGE, values, "Model for the format chart")

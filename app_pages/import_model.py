@@ -12,7 +12,7 @@ from planner.importers.summary import summary
 from planner.share.model_links import QUERY_KEY_CONFIG, QUERY_KEY_HF, display_model_name, import_from_query, link_params
 from ui import state, widgets
 
-PAGE, URL_PATH = "import", "import_model"  # url_path = file name: Streamlit resolves the pages/ folder first
+PAGE, URL_PATH = "import", "import_model"
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner="Fetching config.json and safetensors headers ...")
