@@ -136,14 +136,24 @@ def test_counts_and_why_not_chosen_of_a_recommendation(multi_pdf):
 def test_charts_and_sections_present(fit_pdf):
     body = text(fit_pdf)
     for caption in ("Figure 1. Memory per GPU", "Figure 2. Latency and throughput versus concurrency",
-                    "Figure 3. Cost per million output tokens", "Assumptions", "Metric definitions",
+                    "Figure 3. Cost per request", "Assumptions", "Metric definitions",
                     "Serving software: vLLM (V1)", "Not calibrated", "2026-03", "Reopen this scenario",
                     "Appendix: how the serving software is modelled", "Share of the memory bandwidth reached"):
         assert caption in squash(body), caption
     assert "mem_efficiency" not in body and "layer_overhead_us" not in body  # no code names for a purchaser
     assert "h100-sxm" not in text(fit_pdf, 1).split("Reopen this scenario")[0]  # names, not ids, above the link
-    assert image_count(fit_pdf) == 3
+    assert image_count(fit_pdf) == 0  # the charts are vector drawings: no bitmap, text stays text
     assert page_count(fit_pdf) == 3  # decision, evidence, assumptions and appendix
+
+
+def test_vector_charts_carry_the_planner_figures(fit_pdf):
+    body = squash(text(fit_pdf, 2))
+    for label in ("GiB per GPU (2^30 bytes)", "concurrent requests", "US$ per request: all GPU time of one request",
+                  "Weights", "KV cache pool", "GPU capacity", "service target", "TPOT (ms), target 20"):
+        assert label in body, label
+    m = planner.estimate(**{k: v for k, v in FIT.items() if k != "tpot_ms_max"}).memory
+    total = m.weights_gib_per_gpu + m.kv_cache_gib_per_gpu + m.activation_gib_per_gpu + m.overhead_gib_per_gpu
+    assert f"{total:,.1f} of {m.gpu_memory_gib:,.1f} GiB" in body  # Figure 1's bar for the assessed configuration
     assert f"planner {planner.__version__}" in body and "2026-11-27" in body
 
 

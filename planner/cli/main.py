@@ -18,9 +18,15 @@ from planner.core.scenario import Scenario
 
 from .flags import SCENARIO_FLAGS, add_scenario_flags, scenario_kwargs
 
-EXTERNAL = {"probe": "planner.cli.probe", "report": "planner.cli.report", "import": "planner.cli.import_model",
-            "tco": "planner.cli.tco"}
-EXTERNAL["calibrate"] = "planner.cli.calibrate"  # your own vLLM/SGLang/GuideLLM results (issue #14)
+# subcommand -> (module with add_arguments(parser) and run(args), one-line help); a module is imported only
+# when its subcommand runs (or for the help of them all), so `report` does not pay for the probe's client
+EXTERNAL = {
+    "probe": ("planner.cli.probe", "measure a running OpenAI-compatible endpoint against the prediction"),
+    "report": ("planner.cli.report", "the procurement PDF for a workload"),
+    "import": ("planner.cli.import_model", "import a model from config.json, a checkpoint folder, a GGUF or a hub id"),
+    "tco": ("planner.cli.tco", "rent, own or call an API: replicas and monthly cost at a demand"),
+    "calibrate": ("planner.cli.calibrate", "compare and calibrate with vLLM/SGLang/GuideLLM benchmark result files"),
+}
 
 
 def _run_estimate(args) -> int:
@@ -42,7 +48,8 @@ def _run_recommend(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `command`, only that external subcommand's module is imported."""
     parser = argparse.ArgumentParser(prog="python -m planner", description="LLM inference hardware planner")
     sub = parser.add_subparsers(dest="command", required=True)
     est = sub.add_parser("estimate", help="memory, speed and cost of one scenario")
@@ -65,21 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--top", type=int, default=15, help="rows in the table")
     rec.add_argument("--json", action="store_true", help='print {"candidates": [...]}')
     rec.set_defaults(func=_run_recommend)
-    for name, module in EXTERNAL.items():
-        try:
+    for name, (module, help_text) in EXTERNAL.items():
+        p = sub.add_parser(name, help=help_text)
+        if command in (None, name):
             mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        p = sub.add_parser(name, help=(mod.__doc__ or "").strip().splitlines()[0] if mod.__doc__ else None)
-        mod.add_arguments(p)
-        p.set_defaults(func=mod.run)
+            mod.add_arguments(p)
+            p.set_defaults(func=mod.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in EXTERNAL else "")
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -20,6 +20,7 @@ from .schemas import GpuSpec, ModelSpec
 from .units import GIB
 
 _CACHE: dict[tuple, Deployment] = {}
+_SHARED: dict[tuple, tuple] = {}  # figures that only depend on part of a layout, shared between deployments
 _CACHE_MAX = 20_000
 
 
@@ -50,15 +51,16 @@ class Deployment:
 
     @cached_property
     def class_bytes(self) -> dict[str, float]:
-        return memory.class_bytes_of(self)
+        return self._shared(memory.class_bytes_of, self.weight_format)
 
     @cached_property
     def weights(self) -> memory.Weights:
-        return memory.weights(self)
+        return self._shared(memory.weights, self.weight_format, self.tp, self.pp, self.ep, self.gpus, self.spec_tokens,
+                            self.cpu_offload_experts)
 
     @cached_property
     def kv_layers(self) -> tuple[memory.KvGroup, ...]:
-        return memory.kv_groups(self)
+        return self._shared(memory.kv_groups, self.kv_dtype, self.tp)
 
     @cached_property
     def kv_bytes_per_token(self) -> float:
@@ -96,7 +98,20 @@ class Deployment:
 
     @cached_property
     def dense(self) -> tuple[float, float]:
-        return speed.dense_per_gpu(self)
+        return self._shared(speed.dense_per_gpu, self.weight_format, self.tp, self.pp)
+
+    def _shared(self, compute, *key):
+        """compute(self), shared with every deployment of the same model whose `key` fields are equal (a
+        sweep over GPUs and engines re-shards the same checkpoint only once per format and layout)."""
+        k = (compute.__qualname__, id(self.model), *key)
+        hit = _SHARED.get(k)
+        if hit is not None and hit[0] is self.model:  # id() of a collected spec can be reused: check identity
+            return hit[1]
+        value = compute(self)
+        if len(_SHARED) >= _CACHE_MAX:
+            _SHARED.clear()
+        _SHARED[k] = (self.model, value)
+        return value
 
     @cached_property
     def rates(self) -> speed.Rates:

@@ -1,18 +1,19 @@
-"""Page primitives of the recommendation PDF: A4 document, fonts, text, headings, tables and images (fpdf2).
+"""Page primitives of the recommendation PDF: A4 document, fonts, text, headings and tables (fpdf2).
 
 matplotlib's bundled DejaVu fonts give Unicode (×, ≤, ·) without system fonts; grey rules and shading
 only, so the document prints well in black and white. planner.report.pdf and its sections draw with these.
 """
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 INK, GREY, RULE, SHADE = (20, 20, 20), (90, 90, 90), (150, 150, 150), (238, 241, 245)
 
 
 def _fonts(pdf) -> None:
-    import matplotlib  # only for the path of its bundled fonts
-    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    # matplotlib ships the DejaVu fonts; find them without importing it (0.3 s of imports for a path)
+    ttf = Path(importlib.util.find_spec("matplotlib").submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"
     pdf.add_font("Sans", "", ttf / "DejaVuSans.ttf")
     pdf.add_font("Sans", "B", ttf / "DejaVuSans-Bold.ttf")
 
@@ -65,20 +66,6 @@ def _table(pdf, rows: list[list[str]], widths: tuple, size: float = 8, header: b
             for cell in r:
                 row.cell(cell)
     pdf.ln(1.5)
-
-
-def _image(pdf, png: bytes, caption: str) -> None:
-    import io
-    import struct
-    w_px, h_px = struct.unpack(">II", png[16:24])  # PNG IHDR
-    w = pdf.epw
-    h = w * h_px / w_px
-    if pdf.get_y() + h + 10 > pdf.page_break_trigger:
-        pdf.add_page()
-    _text(pdf, caption, 9.5, "B")
-    pdf.ln(1)
-    pdf.image(io.BytesIO(png), x=pdf.l_margin, w=w, h=h)
-    pdf.ln(3)
 
 
 def _subheading(pdf, text: str, keep_mm: float = 50) -> None:

@@ -1,6 +1,6 @@
 """Layout of the recommendation PDF (planner/report.py decides, this module prints).
 
-fpdf2 with matplotlib's bundled DejaVu fonts (Unicode ×, ≤, ·), A4, grey rules and shading only,
+fpdf2 (charts drawn as vectors) with matplotlib's bundled DejaVu fonts (Unicode ×, ≤, ·), A4, grey rules and shading only,
 so the document prints well in black and white. The creation date is fixed to `today` so the
 same inputs give the same bytes (fpdf2 derives the file /ID from the content and that date).
 """
@@ -17,7 +17,7 @@ from .plan import HOURS_PER_MONTH, Plan, ProbeResults, ReportOptions
 from .wording import WORDS_NOTE
 from planner.core.results import Estimate
 from planner.core.scenario import Scenario
-from .layout import (GREY, INK, RULE, SHADE, _heading, _image, _new_pdf, _subheading, _table,  # noqa: F401
+from .layout import (GREY, INK, RULE, SHADE, _heading, _new_pdf, _subheading, _table,  # noqa: F401
                      _text, _url_lines)
 
 METRICS = (
@@ -97,7 +97,7 @@ def _memory_figure(pdf, compared: list[tuple[str, Estimate]]) -> None:
     bars = [MemoryBar(label, e.memory.weights_gib_per_gpu, e.memory.kv_cache_gib_per_gpu, e.memory.activation_gib_per_gpu,
                       e.memory.overhead_gib_per_gpu, e.memory.gpu_memory_gib) for label, e in compared]
     if bars:
-        _image(pdf, memory_chart(bars), "Figure 1. Memory per GPU against what one GPU can allocate")
+        memory_chart(pdf, bars, "Figure 1. Memory per GPU against what one GPU can allocate")
 
 
 def _probe_points(probe: ProbeResults | None):
@@ -119,20 +119,21 @@ def _sweep_figure(pdf, plan: Plan, opts: ReportOptions, probe: ProbeResults | No
     measured = _probe_points(probe)
     points = [SweepPoint(c, e.performance.ttft_ms, e.performance.tpot_ms, e.performance.output_tokens_per_s)
               for c, e in sweep(plan.subject, [m.concurrency for m in measured])]
-    _image(pdf, sweep_chart(points, est.performance.concurrency, opts.ttft_ms_max, opts.tpot_ms_max, measured),
-           "Figure 2. Latency and throughput versus concurrency (targets dashed, scenario dotted)")
+    sweep_chart(pdf, points, est.performance.concurrency, opts.ttft_ms_max, opts.tpot_ms_max, measured,
+                "Figure 2. Latency and throughput versus concurrency (targets dashed, scenario dotted)")
 
 
 def _cost_figure(pdf, plan: Plan, compared: list[tuple[str, Estimate]]) -> None:
     from .charts import cost_chart
-    rows = [(label, e.cost.usd_per_million_output_tokens) for label, e in compared if e.fits]
+    rows = [(label, e.cost.usd_per_request) for label, e in compared if e.fits]
     if not rows:
-        _text(pdf, "Figure 3 (cost per million output tokens) is not drawn: no configuration compared here fits.", 9, colour=GREY)
+        _text(pdf, "Figure 3 (cost per request) is not drawn: no configuration compared here fits.", 9, colour=GREY)
         return
     subject_fits = bool(plan.estimate and plan.estimate.fits)
     word = {"recommended": "recommended", "pinned": "assessed"}.get(plan.status, "closest miss")
-    _image(pdf, cost_chart([r[0] for r in rows], [r[1] for r in rows], 0 if subject_fits else None, word),
-           "Figure 3. Cost per million output tokens across the configurations compared")
+    cost_chart(pdf, [r[0] for r in rows], [r[1] for r in rows], 0 if subject_fits else None,
+               "Figure 3. Cost per request across the configurations compared (what the ranking uses)",
+               "US$ per request: all GPU time of one request", word)
 
 
 def _probe_section(pdf, plan: Plan, probe: ProbeResults) -> None:

@@ -3,7 +3,7 @@
 `build_report(model=..., input_len=..., ...) -> bytes`. Page 1 is the decision (planner.recommend, or the
 pinned configuration when `gpu` is given); then the evidence: memory, latency/throughput and cost charts
 (planner/report_charts.py), assumptions with price sources and engine constants, predicted against
-measured probe results, and the share URL. fpdf2 + matplotlib, no browser; same inputs and `today`
+measured probe results, and the share URL. fpdf2 with vector charts, no browser; same inputs and `today`
 give the same bytes.
 """
 from __future__ import annotations
