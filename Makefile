@@ -43,7 +43,7 @@ check: install
 bench: install
 	$(BIN)/python benchmarks/bench_recommend.py
 
-# Leave-one-source-out validation of the fitted constants; rewrites data/uncertainty.csv (20-30 min on 2 cores).
+# Leave-one-source-out validation of the fitted constants; rewrites data/uncertainty.csv (a few minutes on 2 cores).
 validate: install
 	$(BIN)/pip install -q scipy
 	$(BIN)/python scripts/validate.py
