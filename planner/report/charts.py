@@ -52,6 +52,17 @@ def _label(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 or value == 0 else f"{value:g}"
 
 
+def _x_axis(pdf, x0: float, x1: float, top: float, bottom: float, ticks: list[float], fmt, title: str) -> None:
+    """Vertical grid lines at `ticks` (0 at x0, the last at x1), their labels and the axis title below."""
+    for t in ticks:
+        x = x0 + t / ticks[-1] * (x1 - x0)
+        pdf.set_draw_color(*GRID)
+        pdf.set_line_width(0.15)
+        pdf.line(x, top, x, bottom)
+        _text(pdf, x, bottom + 2.5, fmt(t), 6, align="C")
+    _text(pdf, (x0 + x1) / 2, bottom + 6, title, 7, align="C")
+
+
 def _space(pdf, height: float, caption: str) -> float:
     """Start a figure: a new page when it would not fit, then its caption; returns the top of the drawing."""
     if pdf.get_y() + height + 10 > pdf.page_break_trigger:
@@ -123,12 +134,7 @@ def memory_chart(pdf, bars: list[MemoryBar], caption: str) -> None:
     ticks = nice_ticks(max(max(totals), max(b.capacity for b in bars)))
     scale = (x1 - x0) / ticks[-1]
     bottom = top + 8 * len(bars)
-    for t in ticks:
-        pdf.set_draw_color(*GRID)
-        pdf.set_line_width(0.15)
-        pdf.line(x0 + t * scale, top, x0 + t * scale, bottom)
-        _text(pdf, x0 + t * scale, bottom + 2.5, _label(t), align="C")
-    _text(pdf, (x0 + x1) / 2, bottom + 6, "GiB per GPU (2^30 bytes)", 7, align="C")
+    _x_axis(pdf, x0, x1, top, bottom, ticks, _label, "GiB per GPU (2^30 bytes)")
     for i, (b, total) in enumerate(zip(bars, totals)):
         y = top + 8 * i + 1.5
         _text(pdf, x0 - 1.5, y + 2.5, b.label, 7, align="R")
@@ -247,12 +253,7 @@ def cost_chart(pdf, labels: list[str], values: list[float | None], chosen_index:
     ticks = nice_ticks(max((v or 0.0) for v in values))
     scale = (x1 - x0) / ticks[-1]
     bottom = top + 7 * len(labels)
-    for t in ticks:
-        pdf.set_draw_color(*GRID)
-        pdf.set_line_width(0.15)
-        pdf.line(x0 + t * scale, top, x0 + t * scale, bottom)
-        _text(pdf, x0 + t * scale, bottom + 2.5, f"{t:g}", 6, align="C")
-    _text(pdf, (x0 + x1) / 2, bottom + 6, unit + " (lower is better)", 7, align="C")
+    _x_axis(pdf, x0, x1, top, bottom, ticks, lambda v: f"{v:g}", unit + " (lower is better)")
     for i, (label, v) in enumerate(zip(labels, values)):
         y, chosen = top + 7 * i + 1.25, i == chosen_index
         _text(pdf, x0 - 1.5, y + 2.25, label, 7, align="R")
