@@ -54,3 +54,16 @@ def test_catalog_objects_are_read_only():
         catalog.gpu_rows()[0]["mem_bw_tbps"] = "99"
     with pytest.raises(Exception):  # pydantic frozen model
         catalog.gpu("h100-sxm").mem_bw_tbps = 99.0
+
+
+def test_a_catalog_spec_cannot_be_changed_in_place():
+    import copy
+    import pickle
+    spec = catalog.model("Qwen/Qwen3-8B")
+    with pytest.raises(TypeError, match="read-only"):
+        spec.params["embed"] = 0
+    assert pickle.loads(pickle.dumps(spec)).params == spec.params  # st.cache_data and copies still work
+    changed = spec.model_copy(update={"params": {**spec.params, "embed": 0}})
+    assert changed.total_params == spec.total_params - spec.params["embed"] and copy.deepcopy(changed) == changed
+    with pytest.raises(TypeError):
+        changed.params["lm_head"] = 1

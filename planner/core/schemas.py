@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 AttentionKind = Literal["full", "sliding", "mla", "linear"]
 
@@ -18,6 +18,18 @@ TENSOR_CLASSES = (
     "embed", "lm_head", "attn", "attn_small", "linear_attn", "linear_small", "mlp_up", "mlp_down",
     "expert_up", "expert_down", "shared_up", "shared_down", "router", "norm", "vision",
 )
+
+
+class FrozenDict(dict):
+    """A dict that refuses changes: catalog specs are shared by every caller and browser session."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("catalog figures are read-only; build a new spec with model_copy(update=...)")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __reduce__(self):  # pickle and copy rebuild it whole (st.cache_data pickles scenarios)
+        return FrozenDict, (dict(self),)
 
 
 class Frozen(BaseModel):
@@ -64,8 +76,15 @@ class ModelSpec(Frozen):
     weights_bytes_exact: int | None = None  # the checkpoint's real bytes in `default_weights`, when a file tells
     notes: tuple[str, ...] = ()
 
+    @field_validator("params", mode="after")
+    @classmethod
+    def _read_only(cls, v: dict) -> dict:
+        return FrozenDict(v)
+
     def model_copy(self, *, update=None, deep: bool = False):
         """A copy without the derived figures cached on this spec (an update may change what they sum)."""
+        if update and "params" in update:
+            update = {**update, "params": FrozenDict(update["params"])}
         copy = super().model_copy(update=update, deep=deep)
         for name in _DERIVED:
             copy.__dict__.pop(name, None)
