@@ -19,7 +19,7 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict
 
 from planner.core import tco
-from planner.core.estimate import estimate_scenario
+from planner.core.estimate import assess, estimate_scenario
 from planner.core.results import Performance
 from planner.core.scenario import Scenario
 
@@ -74,7 +74,12 @@ def erlang_c(servers: int, load: float) -> float:
     b = 1.0
     for k in range(1, servers + 1):
         b = load * b / (k + load * b)
+        if b < 1e-18:  # past the load B only shrinks (b_k < load / k b_{k-1}): the rest cannot lift it
+            return 0.0
     return b / (1 - load / servers * (1 - b))
+
+
+_NOT_RUNNING = Performance()  # every figure None: n requests do not run
 
 
 class _Curve:
@@ -84,8 +89,9 @@ class _Curve:
         self.s = s
         self._at = lru_cache(maxsize=None)(self._estimate)
 
-    def _estimate(self, n: int) -> Performance:
-        return estimate_scenario(self.s.model_copy(update={"concurrency": n})).performance
+    def _estimate(self, n: int):
+        """The speed figures at n requests (planner.core.estimate.assess: no result objects built)."""
+        return assess(self.s.model_copy(update={"concurrency": n})).figures or _NOT_RUNNING
 
     def throughput(self, n: float) -> float:
         lo, hi = math.floor(n), math.ceil(n)
@@ -132,7 +138,7 @@ def _capacity(curve: _Curve, slots: int, targets: tuple) -> tuple[float, str]:
         miss = ok(mid)
         lo, hi, why = (mid, hi, why) if miss is None else (lo, mid, miss)
     x, y = float(lo), float(hi)
-    for _ in range(30):  # within [lo, lo + 1]: both ends already estimated
+    for _ in range(12):  # within [lo, lo + 1], to 1/4096 of a request: both ends already estimated
         mid = (x + y) / 2
         miss = ok(mid)
         x, y, why = (mid, y, why) if miss is None else (x, mid, miss)
