@@ -103,13 +103,32 @@ def memory_vs_context(points: list[dict], current_context: int, capacity_gib: fl
     return go.Figure(dict(data=data, layout=layout))
 
 
+def _band(points: list[dict], figure: str, axis: str, rgb: str, unit: str) -> list[dict]:
+    """The 80 % band of `figure` as a shaded area (an invisible low edge, the high edge filled down to it)."""
+    pts = [p for p in points if p.get(figure + "_low") is not None and p.get(figure + "_high") is not None]
+    if not pts:
+        return []
+    x = [p["concurrency"] for p in pts]
+    fmt = ",.0f" if unit == "tok/s" else ".1f"
+    name = f"80 % range of {'tokens/s' if unit == 'tok/s' else 'TPOT'} ({pts[0].get('evidence') or 'predicted'})"
+    low = dict(type="scatter", x=x, y=[p[figure + "_low"] for p in pts], mode="lines", yaxis=axis, line=dict(width=0),
+               showlegend=False, legendgroup=name, hoverinfo="skip", name=name + " low")
+    high = dict(type="scatter", x=x, y=[p[figure + "_high"] for p in pts], mode="lines", yaxis=axis, line=dict(width=0),
+                fill="tonexty", fillcolor=f"rgba({rgb},0.15)", name=name, legendgroup=name,
+                customdata=[[p[figure + "_low"]] for p in pts],
+                hovertemplate=f"%{{x}} in flight: 80 % range %{{customdata[0]:{fmt}}}–%{{y:{fmt}}} {unit}<extra></extra>")
+    return [low, high]
+
+
 def throughput_vs_concurrency(points: list[dict], current: dict | None, tpot_target_ms: float | None) -> go.Figure:
-    """Aggregate output tokens/s (left axis) and TPOT (right axis) against closed-loop concurrency."""
+    """Aggregate output tokens/s (left axis) and TPOT (right axis) against closed-loop concurrency, each line
+    inside its shaded 80 % band (planner.search.sweeps adds `<figure>_low/_high` from each estimate)."""
     if not points:
         return message_figure("Throughput and latency vs concurrency",
                               "Does not fit in memory at any concurrency:<br>no speed to draw.")
     x = [p["concurrency"] for p in points]
-    data = [dict(type="scatter", x=x, y=[p["output_tokens_per_s"] for p in points], name="output tokens/s (all users)",
+    data = [*_band(points, "output_tokens_per_s", "y", "76,120,168", "tok/s"), *_band(points, "tpot_ms", "y2", "245,133,24", "ms")]
+    data += [dict(type="scatter", x=x, y=[p["output_tokens_per_s"] for p in points], name="output tokens/s (all users)",
                  mode="lines+markers", line=dict(color=COLORS["line"]),
                  hovertemplate="%{x} in flight: %{y:,.0f} tok/s<extra></extra>"),
             dict(type="scatter", x=x, y=[p["tpot_ms"] for p in points], name="TPOT (ms)", mode="lines+markers", yaxis="y2",
@@ -154,7 +173,7 @@ def cost_vs_latency(rows: list[dict], best: dict | None, y: str = "usd_per_milli
     data = []
     for name, keep, color, symbol in groups:
         sub = [r for r in pts if keep(r)]
-        data.append(dict(type="scatter", x=[r["tpot_ms"] for r in sub], y=[r[y] for r in sub],
+        data.append(dict(type="scattergl", x=[r["tpot_ms"] for r in sub], y=[r[y] for r in sub],
                          mode="markers", name=name, marker=dict(color=color, size=8, opacity=0.8, symbol=symbol),
                          text=[r["config"] for r in sub],
                          hovertemplate=f"%{{text}}<br>TPOT %{{x:.1f}} ms<br>{y_hover}<extra></extra>"))

@@ -11,9 +11,10 @@ import streamlit as st
 
 from planner.core import catalog
 from planner.share import links as share
+from planner.core.engines import profile
 from planner.core.precision import FORMATS
 from planner.core.scenario import ENGINES
-from planner.report import wording
+from planner.report import ranges, wording
 from planner.share.model_links import display_model_name
 from ui import explain, state
 
@@ -139,13 +140,27 @@ def fmt(x, spec: str, unit: str = "") -> str:
     return "n/a" if x is None else f"{x:{spec}}{unit}"
 
 
+def _metric(col, label: str, value, spec: str, unit: str, help_text: str, band=None) -> None:
+    """One headline figure; under it, when predicted, its 80 % range and evidence (readable without hovering)."""
+    col.metric(label, fmt(value, spec, " " + unit if unit else ""), help=help_text)
+    if band is not None and value is not None:
+        col.caption(f"80 % range {ranges.interval(band, spec, unit)} · {ranges.evidence(band)}")
+
+
 def metrics(est) -> None:
-    p, c, m = est.performance, est.cost, est.memory
+    p, c, m, u = est.performance, est.cost, est.memory, est.uncertainty
     row1 = st.columns(4)
-    row1[0].metric("TTFT", fmt(p.ttft_ms, ",.0f", " ms"), help=explain.TTFT)
-    row1[1].metric("TPOT", fmt(p.tpot_ms, ",.1f", " ms"), help=explain.TPOT)
-    row1[2].metric("Tokens/s per user", fmt(p.output_tokens_per_s_per_user, ",.1f"), help=explain.PER_USER)
-    row1[3].metric("Output tokens/s, all users", fmt(p.output_tokens_per_s, ",.0f"), help=explain.AGGREGATE)
+    _metric(row1[0], "TTFT", p.ttft_ms, ",.0f", "ms", explain.TTFT, u.get("ttft_ms"))
+    _metric(row1[1], "TPOT", p.tpot_ms, ",.1f", "ms", explain.TPOT, u.get("tpot_ms"))
+    _metric(row1[2], "Tokens/s per user", p.output_tokens_per_s_per_user, ",.1f", "", explain.PER_USER,
+            u.get("output_tokens_per_s_per_user"))
+    _metric(row1[3], "Output tokens/s, all users", p.output_tokens_per_s, ",.0f", "", explain.AGGREGATE,
+            u.get("output_tokens_per_s"))
+    band = u.get("tpot_ms")
+    if band is not None:
+        sentence = ranges.evidence_sentence(band, profile(est.scenario["engine"]).label,
+                                            catalog.gpu(est.scenario["gpu"]).generation)
+        st.caption(escape_md(f"{ranges.MEANING} {sentence}"))
     row2 = st.columns(4)
     row2[0].metric("$ / M output tokens", fmt(c.usd_per_million_output_tokens, ",.2f"), help=explain.USD_OUT)
     row2[1].metric("$ / M input tokens", fmt(c.usd_per_million_input_tokens, ",.3f"), help=explain.USD_IN)

@@ -13,6 +13,7 @@ from planner.core.scenario import Scenario
 from planner.core.schemas import ModelSpec
 from planner.share.model_links import display_model_name
 from .plan import HOURS_PER_MONTH, Plan, ReportOptions, node_words
+from . import ranges
 from .wording import decision_line, gpu_label
 
 
@@ -30,6 +31,7 @@ class PageOne:
     others_title: str = ""
     others: list[list[str]] = field(default_factory=list)   # header row first
     counts: str = ""
+    range_note: str = ""                                    # what the 80 % ranges mean and what backs them
 
 
 def _money(v: float | None, spec: str = ",.2f") -> str:
@@ -70,24 +72,47 @@ def scenario_words(s: Scenario, opts: ReportOptions, pinned: bool = False) -> st
 
 
 def headline_figures(est: Estimate, s: Scenario, opts: ReportOptions) -> list[list[str]]:
-    """The page-1 figures, formatted exactly as printed (tests format planner.estimate the same way)."""
-    p, c, m = est.performance, est.cost, est.memory
+    """The page-1 figures, formatted exactly as printed (tests format planner.estimate the same way); each
+    predicted figure with its 80 % range and evidence (planner.report.ranges)."""
+    p, c, m, u = est.performance, est.cost, est.memory, est.uncertainty
     month_h = HOURS_PER_MONTH * opts.utilization
     monthly = None if c.usd_per_hour is None else c.usd_per_hour * month_h
     tokens_month = p.output_tokens_per_s * 3600 * month_h / 1e6
+    rate = u.get("output_tokens_per_s")
     return [
-        ["Time to first token (TTFT)", f"{p.ttft_ms:,.0f} ms"],
-        ["Time per output token (TPOT)", f"{p.tpot_ms:,.1f} ms"],
-        ["Output tokens/s per user", f"{p.output_tokens_per_s_per_user:,.1f}"],
-        ["Output tokens/s, all users", f"{p.output_tokens_per_s:,.0f} (running batch {p.running_batch:,})"],
+        ["Time to first token (TTFT)", ranges.with_range(p.ttft_ms, u.get("ttft_ms"), ",.0f", "ms")],
+        ["Time per output token (TPOT)", ranges.with_range(p.tpot_ms, u.get("tpot_ms"), ",.1f", "ms")],
+        ["Output tokens/s per user", ranges.with_range(p.output_tokens_per_s_per_user,
+                                                       u.get("output_tokens_per_s_per_user"), ",.1f")],
+        ["Output tokens/s, all users", f"{p.output_tokens_per_s:,.0f} (running batch {p.running_batch:,})"
+         + _range_after(rate, ",.0f")],
         ["Max concurrency (memory and engine)", f"{m.max_concurrency:,} requests of {s.input_len + s.output_len:,} tokens"],
         ["Price", "no catalog price for this GPU (set usd_per_gpu_hour)" if c.usd_per_gpu_hour is None
          else f"{_money(c.usd_per_gpu_hour)} per GPU-hour, {_money(c.usd_per_hour)} per hour in all"],
-        ["Cost per million output tokens", _money(c.usd_per_million_output_tokens, ",.3f")],
-        ["Cost per million input tokens", _money(c.usd_per_million_input_tokens, ",.4f")],
+        ["Cost per million output tokens", _money(c.usd_per_million_output_tokens, ",.3f") + _range_after(
+            ranges.of_cost(c.usd_per_million_output_tokens, p.output_tokens_per_s, rate), ",.3f", "$")],
+        ["Cost per million input tokens", _money(c.usd_per_million_input_tokens, ",.4f") + _range_after(
+            ranges.of_cost(c.usd_per_million_input_tokens, p.prefill_tokens_per_s, u.get("prefill_tokens_per_s")),
+            ",.4f", "$")],
         [f"Per month at {opts.utilization:.0%} utilization ({month_h:,.0f} h)",
-         f"{_money(monthly, ',.0f')} for {tokens_month:,.0f} million output tokens"],
+         f"{_money(monthly, ',.0f')} for {tokens_month:,.0f} million output tokens"
+         + _range_after(ranges.of_rate(tokens_month, p.output_tokens_per_s, rate), ",.0f")],
     ]
+
+
+def _range_after(band, spec: str, prefix: str = "") -> str:
+    """'; range 101–522, calibrated · 16 measurements' after a figure whose own text goes first."""
+    if band is None:
+        return ""
+    return f"; range {prefix}{band.low:{spec}}–{prefix}{band.high:{spec}}, {ranges.evidence(band)}"
+
+
+def range_note(est: Estimate | None, s: Scenario | None) -> str:
+    """What the ranges mean and what backs them (one line under the figures)."""
+    band = est.uncertainty.get("tpot_ms") if est is not None and est.fits else None
+    if band is None or s is None:
+        return ""
+    return f"{ranges.MEANING} {ranges.evidence_sentence(band, profile(s.engine).label, s.gpu_spec.generation)}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -129,15 +154,25 @@ def _decision(plan: Plan, opts: ReportOptions) -> tuple[str, str, str, str]:
 
 
 def _others(plan: Plan) -> list[list[str]]:
+    """Alternatives with each predicted figure over its 80 % range (second line) and the evidence behind them."""
     if not plan.others:
         return []
     why = {"recommended": "Why not chosen", "pinned": "How it compares"}
-    rows = [["Configuration", "TTFT ms", "TPOT ms", "tokens/s", "$/M out",
+    rows = [["Configuration", "TTFT ms", "TPOT ms", "tokens/s", "$/M out", "Evidence",
              why.get(plan.status, "Why") if not plan.misses else "Why"]]
     for c, reason in plan.others:
-        rows.append([config_label(c), _num(c.ttft_ms, ",.0f"), _num(c.tpot_ms, ",.1f"),
-                     _num(c.output_tokens_per_s, ",.0f"), _num(c.usd_per_million_output_tokens, ",.3f"), reason])
+        rate = ranges.candidate_band(c, "output_tokens_per_s")
+        cost = ranges.of_cost(c.usd_per_million_output_tokens, c.output_tokens_per_s, rate)
+        rows.append([config_label(c), _cell(c.ttft_ms, ranges.candidate_band(c, "ttft_ms"), ",.0f"),
+                     _cell(c.tpot_ms, ranges.candidate_band(c, "tpot_ms"), ",.1f"),
+                     _cell(c.output_tokens_per_s, rate, ",.0f"), _cell(c.usd_per_million_output_tokens, cost, ",.3f"),
+                     ranges.evidence(rate).replace(" · ", " ·\n") if rate else (c.evidence or "–"), reason])
     return rows
+
+
+def _cell(value, band, spec: str) -> str:
+    """'21.0' over '(17.0–26.0)': a table cell of a figure and its 80 % range."""
+    return _num(value, spec) + ("" if band is None or value is None else f"\n({band.low:{spec}}–{band.high:{spec}})")
 
 
 def _counts(plan: Plan, opts: ReportOptions) -> str:
@@ -158,4 +193,5 @@ def page_one(plan: Plan, opts: ReportOptions, workload: Scenario) -> PageOne:
                    verdict_title=verdict_title, title=title, line=line, detail=detail, verdict=_verdict(plan, opts),
                    notes=[f"Note: {n.rstrip('.')}." for n in (est.notes if est else [])],
                    figures=headline_figures(est, plan.subject, opts) if est and est.fits else [],
-                   others_title=plan.others_title, others=_others(plan), counts=_counts(plan, opts))
+                   others_title=plan.others_title, others=_others(plan), counts=_counts(plan, opts),
+                   range_note=range_note(est, plan.subject))

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 from planner.core import __version__
-from planner.core import catalog
+from planner.core import catalog, constants
 from planner.core.engines import profile
 from .page_one import (PageOne, _money, _num, config_label, headline_figures, model_title,  # noqa: F401
                        page_one, scenario_words)
 from .plan import HOURS_PER_MONTH, Plan, ProbeResults, ReportOptions
+from .ranges import family_name
 from .wording import WORDS_NOTE
 from planner.core.results import Estimate
 from planner.core.scenario import Scenario
@@ -45,8 +46,8 @@ def _decision_box(pdf, one: PageOne) -> None:
         _text(pdf, note, 8.5, h=4.5, fill=True, padding=(0, 2, 2, 2))
     pdf.ln(2)
     if one.figures:
-        _table(pdf, one.figures, (48, 52), size=8, header=False)
-        _text(pdf, WORDS_NOTE, 7, colour=GREY)
+        _table(pdf, one.figures, (60, 114), size=8, header=False)
+        _text(pdf, " ".join(filter(None, (one.range_note, WORDS_NOTE))), 7, colour=GREY)
 
 
 def _others_table(pdf, plan: Plan, one: PageOne) -> None:
@@ -55,7 +56,7 @@ def _others_table(pdf, plan: Plan, one: PageOne) -> None:
         _text(pdf, "planner.recommend searches catalog models only." if not plan.evaluated
               else "None: no other configuration in the search met the targets.", 9)
         return
-    _table(pdf, one.others, (50, 14, 14, 16, 14, 66), size=7.5)
+    _table(pdf, one.others, (36, 21, 16, 21, 19, 23, 38), size=6.5)
 
 
 def _page_one(pdf, plan: Plan, opts: ReportOptions, base: Scenario, today: dt.date) -> None:
@@ -180,25 +181,52 @@ def _urls(row: dict) -> str:
     return f"\nSources: {urls}" if urls else ""
 
 
+STATUS_WORDS = {"fit": "fitted", "prior": "prior", "source": "source"}  # the appendix's column, explained by STATUS_NOTE
+STATUS_NOTE = ("Fitted = fitted to published measurements (data/calibration.csv); prior = a cited estimate no "
+               "measurement pins; source = read from the engine's code or a datasheet.")
+ENGINE_ROWS = (  # (plain words, engine profile field or None for a rule of the engine's source, format)
+    ("Share of the memory bandwidth reached while writing the answer", "mem_efficiency", "{:.0%}"),
+    ("Share of the peak compute reached while reading the prompt", "compute_efficiency", "{:.0%}"),
+    ("Fixed time per model layer for each word-piece (token) written", "layer_overhead_us", "{:.3g} µs"),
+    ("Fixed time per generation step (scheduling, sampling)", "step_overhead_ms", "{:.3g} ms"),
+    ("Fixed time per request before the answer starts (network, tokenizer)", "ttft_overhead_ms", "{:.3g} ms"),
+    ("Time for the GPUs to exchange results once (when several GPUs share a model)", "allreduce_latency_us", "{:.3g} µs"),
+)
+
+
+def _status(name: str) -> str:
+    """What a constant of data/engine_constants.csv is: fitted, a cited prior or read from a source."""
+    return STATUS_WORDS[constants.load().row(name).status]
+
+
 def _engine_rows(s: Scenario) -> list[list[str]]:
-    """The engine profile's constants in plain words (the appendix; a purchaser never needs the code names)."""
+    """The engine profile's constants in plain words, each with what it is (the appendix; a purchaser never needs
+    the code names): only constants with status `fit` are called fitted."""
     e = profile(s.engine)
-    return [["What the planner assumes about the serving software", "Value"],
-            ["Share of the memory bandwidth reached while writing the answer", f"{e.mem_efficiency:.0%}"],
-            ["Share of the peak compute reached while reading the prompt", f"{e.compute_efficiency:.0%}"],
-            ["Fixed time per model layer for each word-piece (token) written", f"{e.layer_overhead_us:g} µs"],
-            ["Fixed time per generation step (scheduling, sampling)", f"{e.step_overhead_ms:g} ms"],
-            ["Fixed time per request before the answer starts (network, tokenizer)", f"{e.ttft_overhead_ms:g} ms"],
-            ["Time for the GPUs to exchange results once (when several GPUs share a model)",
-             f"{e.allreduce_latency_us:g} µs"],
-            ["Share of each GPU's memory the software sets aside for the model", f"{e.default_memory_fraction:.0%}"]]
+    rows = [["What the planner assumes about the serving software", "Value", "What it is"]]
+    rows += [[words, fmt.format(getattr(e, f)), _status(f"{s.engine}.{f}")] for words, f, fmt in ENGINE_ROWS]
+    rows.append(["Share of each GPU's memory the software sets aside for the model", f"{e.default_memory_fraction:.0%}",
+                 STATUS_WORDS["source"]])
+    return rows + _gpu_rows(s)
+
+
+def _gpu_rows(s: Scenario) -> list[list[str]]:
+    """The GPU family's constants, relative to Hopper (where most measurements are), with what each is."""
+    table, gen = constants.load(), s.gpu_spec.generation
+    named = ((f"generation_bw.{gen}", f"Memory bandwidth reached on {family_name(gen)} GPUs, relative to Hopper"),
+             (f"generation_compute.{gen}", f"Compute reached on {family_name(gen)} GPUs, relative to Hopper"),
+             (f"gpu_bw.{s.gpu}", f"Memory bandwidth reached on the {s.gpu_spec.name}, relative to its family"))
+    names = {c.name for c in table.rows()} - {"generation_bw.hopper"}  # the reference itself: 100 % by definition
+    return [[words, f"{table[name]:.0%}", _status(name)] for name, words in named if name in names]
 
 
 def _calibration_text(s: Scenario) -> str:
     c = s.calibration
     if c is None:
-        return ("Not calibrated: the constants are the engine profile's defaults, fitted to data/calibration.csv, "
-                "not to a probe of your deployment.")
+        e = constants.load()
+        counts = {st: sum(e.row(f"{s.engine}.{f}").status == st for _, f, _ in ENGINE_ROWS) for st in STATUS_WORDS}
+        return (f"Not calibrated by a probe of your deployment: of its {len(ENGINE_ROWS)} speed constants, {counts['fit']} "
+                f"are fitted to published measurements, {counts['prior']} cited priors, {counts['source']} from its source.")
     overhead = f", TTFT overhead {c.ttft_overhead_ms:g} ms" if c.ttft_overhead_ms is not None else ""
     return (f"Calibrated by a probe: decode time × {c.decode_time_factor:g}, prefill time × {c.prefill_time_factor:g}"
             f"{overhead}. Source: {c.source or 'not stated'}.")
@@ -230,10 +258,10 @@ def _appendix(pdf, plan: Plan) -> None:
         return
     e = profile(plan.subject.engine)
     _heading(pdf, "Appendix: how the serving software is modelled")
-    _text(pdf, f"{e.label}: constants of the planner's engine profile (planner/core/engines.py), each cited there; "
-               f"sources: {e.source}.", 8)
+    _text(pdf, f"{e.label}: speed constants from data/engine_constants.csv (each cited there), rules from {e.source}. "
+               f"{STATUS_NOTE}", 8)
     pdf.ln(1)
-    _table(pdf, _engine_rows(plan.subject), (144, 30), size=7.5, align=("LEFT", "RIGHT"))
+    _table(pdf, _engine_rows(plan.subject), (134, 20, 20), size=7.5, align=("LEFT", "RIGHT", "LEFT"))
 
 
 def _share(pdf, plan: Plan, opts: ReportOptions, today: dt.date) -> None:
@@ -260,8 +288,9 @@ def render(plan: Plan, opts: ReportOptions, workload: Scenario, probe: ProbeResu
     pdf.set_producer(f"planner {__version__}")
     pdf.set_title(f"GPU hardware recommendation: {model_title(workload)}")
     _page_one(pdf, plan, opts, workload, today)
-    pdf.add_page()
-    _heading(pdf, "Evidence", space=0)
+    if pdf.page == 1:  # the evidence starts a page, unless page 1 ran over (then it follows the share link)
+        pdf.add_page()
+    _heading(pdf, "Evidence", space=0 if pdf.get_y() <= pdf.t_margin else 6)
     compared = _compared(plan)
     _memory_figure(pdf, compared)
     _sweep_figure(pdf, plan, opts, probe)

@@ -45,17 +45,29 @@ def context_points(s: Scenario, est, n: int = 40) -> list[dict]:
 
 
 def concurrency_points(s: Scenario, levels=CONCURRENCY_LEVELS) -> list[dict]:
-    """Throughput and latency of the scenario at each closed-loop concurrency (not fitting: skipped)."""
+    """Throughput and latency of the scenario at each closed-loop concurrency (not fitting: skipped), with the
+    80 % band of each figure (`tpot_ms_low`, `tpot_ms_high`, ...) and the evidence behind it."""
     rows = []
     for c in levels:
         est = estimate_scenario(s.model_copy(update={"concurrency": c}))
         p = est.performance
         if est.fits and p.tpot_ms is not None:
             rows.append(dict(concurrency=c, output_tokens_per_s=p.output_tokens_per_s, tpot_ms=p.tpot_ms,
-                             ttft_ms=p.ttft_ms, per_user_tokens_per_s=p.output_tokens_per_s_per_user))
+                             ttft_ms=p.ttft_ms, per_user_tokens_per_s=p.output_tokens_per_s_per_user,
+                             **_band_ends(est, ("output_tokens_per_s", "tpot_ms", "ttft_ms"))))
         if c >= est.memory.max_concurrency:
             break
     return rows
+
+
+def _band_ends(est, figures) -> dict:
+    """`<figure>_low` / `<figure>_high`: the 80 % band of each figure (None when the estimate has none), and
+    the evidence behind the bands (one level per estimate)."""
+    out = {"evidence": next((b.evidence for b in est.uncertainty.values()), None)}
+    for f in figures:
+        band = est.uncertainty.get(f)
+        out[f + "_low"], out[f + "_high"] = (band.low, band.high) if band else (None, None)
+    return out
 
 
 def format_points(model, formats=CHART_FORMATS) -> list[dict]:

@@ -121,6 +121,9 @@ class PageParams(BaseModel):
     # Compare page: the GPUs and engines the search may use (comma-separated ids)
     gpu_ids: str | None = Field(None, max_length=MAX_VALUE_CHARS * 3)
     engines: str | None = Field(None, max_length=MAX_VALUE_CHARS)
+    # Compare page: rank at the slow end of each 80 % range; let configurations no measurement backs rank freely
+    pessimistic: bool | None = None
+    allow_extrapolated: bool | None = None
     # Probe page: endpoint (no credentials or secrets, planner.core.net), levels, requests, API, served model
     url: str | None = Field(None, max_length=MAX_VALUE_CHARS)
     levels: str | None = Field(None, pattern=r"^\d{1,4}(,\d{1,4}){0,11}$", description="e.g. 1,4,16")
