@@ -162,7 +162,8 @@ if view is not None:
     st.plotly_chart(view.figure, width="stretch")  # drawn in what ranks: $ per request
     st.caption("Each point is planner.estimate for one configuration at this workload. TPOT = (e2e - TTFT)/(output tokens - 1); "
                "\\$/M output tokens = the decode share of a request's GPU time at catalog prices (or yours), per million output "
-               "tokens. The chart plots \\$ per request (prefill + decode), what the ranking uses. "
+               "tokens. The chart plots \\$ per request (prefill + decode), what the ranking uses (with the pessimistic "
+               "toggle: \\$ per request and TPOT at the slow end of each 80 % range). "
                "The Pareto front and the star come from the ranked set (every target met, a dated or your own price); "
                "hollow points have an estimated price and are not ranked.")
     show_all = st.toggle("Show configurations that do not fit", key=state.init(PAGE, "show_all", False))

@@ -2,6 +2,8 @@
 throughput/latency chart's bands, the Compare page's evidence column and its two ranking toggles (in the link)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import planner
@@ -80,6 +82,8 @@ def test_compare_pessimistic_toggle_round_trips_the_link_and_changes_the_ranking
     assert f"TPOT {slow.best.tpot_ms_high:.1f} ms" in text and f"\\${slow.best.usd_per_request_high:.5f}" in text
     assert f"evidence: {slow.best.evidence}" in text
     assert "pessimistic=true" in at.code[-1].value  # the share link carries it
+    star = next(t for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"] if t.get("name") == "recommended")
+    assert (star["x"][0], star["y"][0]) == pytest.approx((slow.best.tpot_ms_high, slow.best.usd_per_request_high))
     at.sidebar.toggle(key="compare_pessimistic").set_value(False).run()
     _ok(at)
     assert "pessimistic" not in at.query_params  # off: links keep the form they had before the toggle

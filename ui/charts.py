@@ -16,7 +16,9 @@ COLORS = {"weights": "#4C78A8", "kv": "#F58518", "activation": "#54A24B", "overh
 LOG_TICKS = [m * 10.0 ** e for e in range(-6, 6) for m in (1, 2, 5)]
 COST_AXES = {  # y key: (axis title, hover text, tick format: dollars, never SI prefixes such as "500µ")
     "usd_per_request": ("$ per request (log scale)", "$%{y:.5f} per request", "$.2~g"),
-    "usd_per_million_output_tokens": ("$ per million output tokens (log scale)", "$%{y:.2f} per M output tokens", "$.3~g")}
+    "usd_per_million_output_tokens": ("$ per million output tokens (log scale)", "$%{y:.2f} per M output tokens", "$.3~g"),
+    "usd_per_request_high": ("$ per request at the slow end of its 80 % range (log scale)", "$%{y:.5f} per request (slow end)",
+                             "$.2~g")}
 
 
 def _layout(title: str, x: str, y: str, height: int = 420, **extra) -> dict:
@@ -158,14 +160,16 @@ def pareto_front(points: list[dict], x: str, y: str) -> list[dict]:
     return front
 
 
-def cost_vs_latency(rows: list[dict], best: dict | None, y: str = "usd_per_million_output_tokens") -> go.Figure:
+def cost_vs_latency(rows: list[dict], best: dict | None, y: str = "usd_per_million_output_tokens",
+                    x: str = "tpot_ms") -> go.Figure:
     """Cost (`y`: what ranks) against TPOT for every configuration that fits; the Pareto front of the ranked set.
 
     The ranked set (`meets_targets`: every target met, dated or user price) is what the star comes from, so the
     front is drawn over it too; points priced by an estimate (`estimated_price`) are hollow and never ranked.
+    Ranked pessimistically, `x`/`y` are the slow ends of the 80 % ranges (`tpot_ms_high`, `usd_per_request_high`).
     """
     y_title, y_hover, y_format = COST_AXES[y]
-    pts = [r for r in rows if r.get("tpot_ms") is not None and r.get(y) is not None]
+    pts = [r for r in rows if r.get(x) is not None and r.get(y) is not None]
     groups = (("meets targets (ranked)", lambda r: r["meets_targets"], COLORS["line"], "circle"),
               ("estimated price (not ranked)", lambda r: not r["meets_targets"] and r.get("estimated_price"),
                COLORS["line"], "circle-open"),
@@ -173,20 +177,21 @@ def cost_vs_latency(rows: list[dict], best: dict | None, y: str = "usd_per_milli
     data = []
     for name, keep, color, symbol in groups:
         sub = [r for r in pts if keep(r)]
-        data.append(dict(type="scattergl", x=[r["tpot_ms"] for r in sub], y=[r[y] for r in sub],
+        data.append(dict(type="scattergl", x=[r[x] for r in sub], y=[r[y] for r in sub],
                          mode="markers", name=name, marker=dict(color=color, size=8, opacity=0.8, symbol=symbol),
                          text=[r["config"] for r in sub],
                          hovertemplate=f"%{{text}}<br>TPOT %{{x:.1f}} ms<br>{y_hover}<extra></extra>"))
-    front = pareto_front([r for r in pts if r["meets_targets"]], "tpot_ms", y)
-    data.append(dict(type="scatter", x=[r["tpot_ms"] for r in front], y=[r[y] for r in front],
+    front = pareto_front([r for r in pts if r["meets_targets"]], x, y)
+    data.append(dict(type="scatter", x=[r[x] for r in front], y=[r[y] for r in front],
                      mode="lines", name="Pareto front (ranked)", line=dict(color=COLORS["line2"], dash="dash"),
                      hoverinfo="skip"))
     if best:
-        data.append(dict(type="scatter", x=[best["tpot_ms"]], y=[best[y]], mode="markers",
+        data.append(dict(type="scatter", x=[best[x]], y=[best[y]], mode="markers",
                          name="recommended", marker=dict(color=COLORS["current"], size=14, symbol="star"),
                          text=[best["config"]], hovertemplate="%{text}<extra>recommended</extra>"))
-    layout = _layout("Cost vs latency of every configuration that fits", "TPOT (ms per output token, log scale)",
-                     y_title, height=460)
+    x_title = ("TPOT at the slow end of its 80 % range (ms per output token, log scale)" if x.endswith("_high")
+               else "TPOT (ms per output token, log scale)")
+    layout = _layout("Cost vs latency of every configuration that fits", x_title, y_title, height=460)
     layout["xaxis"].update(type="log", tickvals=LOG_TICKS)  # 1-2-5 labels read as values, unlike plotly's "D2" digits
     layout["yaxis"].update(type="log", tickvals=LOG_TICKS, tickformat=y_format)
     return go.Figure(dict(data=data, layout=layout))

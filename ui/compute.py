@@ -77,7 +77,9 @@ def compare_view(args: tuple, columns: tuple[str, ...]) -> CompareView:
     best = next((r for r in rows if r["meets_targets"]), None)
     table = pd.DataFrame({k: [r[k] for r in rows] for k in columns})
     fits = pd.Series([r["fits"] for r in rows])
-    return CompareView(rec, rows, best, charts.cost_vs_latency(rows, best, "usd_per_request"),
+    judged = "_high" if rec.pessimistic else ""  # the chart plots what ranks
+    figure = charts.cost_vs_latency(rows, best, "usd_per_request" + judged, "tpot_ms" + judged)
+    return CompareView(rec, rows, best, figure,
                        table[fits].reset_index(drop=True), table)
 
 

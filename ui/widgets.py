@@ -161,9 +161,11 @@ def metrics(est) -> None:
         sentence = ranges.evidence_sentence(band, profile(est.scenario["engine"]).label,
                                             catalog.gpu(est.scenario["gpu"]).generation)
         st.caption(escape_md(f"{ranges.MEANING} {sentence}"))
-    row2 = st.columns(4)
-    row2[0].metric("$ / M output tokens", fmt(c.usd_per_million_output_tokens, ",.2f"), help=explain.USD_OUT)
-    row2[1].metric("$ / M input tokens", fmt(c.usd_per_million_input_tokens, ",.3f"), help=explain.USD_IN)
+    row2 = st.columns(4)  # $ per token scale as 1 / the rate that makes the tokens: their ranges follow
+    _metric(row2[0], "$ / M output tokens", c.usd_per_million_output_tokens, ",.2f", "", explain.USD_OUT,
+            ranges.of_cost(c.usd_per_million_output_tokens, p.output_tokens_per_s, u.get("output_tokens_per_s")))
+    _metric(row2[1], "$ / M input tokens", c.usd_per_million_input_tokens, ",.3f", "", explain.USD_IN,
+            ranges.of_cost(c.usd_per_million_input_tokens, p.prefill_tokens_per_s, u.get("prefill_tokens_per_s")))
     row2[2].metric("Max concurrency", f"{m.max_concurrency:,}", help=explain.MAX_CONC)
     row2[3].metric("$ per hour", fmt(c.usd_per_hour, ",.2f"), help="GPUs x \\$/GPU-hour. Price: " + escape_md(c.price_source[:300]))
 
