@@ -41,7 +41,8 @@ def nearest_fits(s: Scenario) -> list[tuple[str, dict]]:
 # The search result and what the Compare page derives from it are shared objects (st.cache_resource), not copies:
 # cache_data pickled the 3,780-candidate Recommendation (~1 MB) on every store and unpickled it on every hit.
 # Both are frozen (pydantic frozen models; rows and figure are never mutated by the page), so sharing is safe.
-@st.cache_resource(max_entries=32, show_spinner="Evaluating every GPU x count x format x engine ...")
+# A view holds ~15 MB live (its Recommendation ~10 MB): few entries keep a long-running server small.
+@st.cache_resource(max_entries=4, show_spinner="Evaluating every GPU x count x format x engine ...")
 def recommend(model: str, input_len: int, output_len: int, concurrency, ttft_ms_max, tpot_ms_max,
               budget_usd_per_hour, kv_dtype: str = "auto", prices: str | None = None, gpu_ids: str | None = None,
               engines: str | None = None, pessimistic: bool = False, allow_extrapolated: bool = False):
@@ -66,7 +67,7 @@ class CompareView:
     table_all: object       # ... and of every configuration evaluated
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def compare_view(args: tuple, columns: tuple[str, ...]) -> CompareView:
     """The page's figures for `args` (compute.recommend's arguments), built once per search and then shared."""
     import pandas as pd
