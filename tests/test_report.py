@@ -272,3 +272,13 @@ def test_imported_model_name_is_sanitized_and_marked_in_the_pdf(tmp_path):
     assert "Approved by finance" not in page1 and "<b>" not in page1 and "!!!" not in page1
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert "Title:" in info and "(imported)" in info and "Approved by" not in info
+
+
+def test_server_wording_only_for_purchases_that_span_servers():
+    from planner.core.scenario import Scenario
+    from planner.report.plan import node_words
+    assert node_words(Scenario(model="meta-llama/Llama-3.1-405B", gpu="h100-sxm", gpus=16, weights="fp8")) == "2 servers of 8 GPUs"
+    assert node_words(Scenario(model="Qwen/Qwen3-8B", gpu="h100-sxm", gpus=8)) == ""
+    per_node = planner.core.catalog.gpu("rtx-5090").gpus_per_node
+    two = node_words(Scenario(model="Qwen/Qwen3-8B", gpu="rtx-5090", gpus=2))
+    assert two == ("2 workstations or servers, one GPU each" if per_node == 1 else "")

@@ -290,6 +290,7 @@ def nodes(s: Scenario) -> int:
 
 
 def node_words(s: Scenario) -> str:
-    """'2 nodes of 8 GPUs' for a purchase that spans servers; '' when the GPUs fit in one."""
+    """'2 servers of 8 GPUs' for a purchase that spans servers; '' when the GPUs fit in one."""
     n = nodes(s)
-    return f"{n:,} nodes of {s.gpu_spec.gpus_per_node:,} GPUs" if n > 1 else ""
+    per = s.gpu_spec.gpus_per_node
+    return (f"{n:,} servers of {per:,} GPUs" if per > 1 else f"{n:,} workstations or servers, one GPU each") if n > 1 else ""
