@@ -12,6 +12,8 @@ measures ($/hour over output tokens/s); never add an input price to it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .results import Cost, Performance
 from .scenario import Scenario
 
@@ -52,20 +54,44 @@ def _price(s: Scenario) -> tuple[float | None, str]:
     return price, f"catalog typical on-demand price ({gpu.price_note[:160]})"
 
 
-def cost(s: Scenario, perf: Performance | None) -> Cost:
-    price, source = _price(s)
+@dataclass(slots=True)  # built for every configuration of a sweep: no frozen-setattr cost
+class Split:
+    """A request's GPU time in dollars: what `cost` reports, as plain numbers (sweeps use it directly)."""
+    usd_per_gpu_hour: float
+    usd_per_hour: float
+    usd_per_request: float | None = None
+    prefill_share: float | None = None
+    usd_per_million_output_tokens: float | None = None   # the decode share, per output token
+    usd_per_million_input_tokens: float | None = None    # the prefill share, per input token
+
+
+def split(s: Scenario, perf, price: float | None = None) -> Split | None:
+    """GPU time of one request priced and split between prefill and decode; None without a price.
+    `perf` is anything with Performance's throughput fields (None when the scenario does not run)."""
+    price = _price(s)[0] if price is None else price
     if price is None:
-        return Cost(price_source=source)
+        return None
     per_hour = price * s.gpus
     share = prefill_share(s, perf) if perf else None
     if share is None:
-        return Cost(usd_per_gpu_hour=price, usd_per_hour=per_hour, price_source=source)
+        return Split(price, per_hour)
     per_request = per_hour / SECONDS_PER_HOUR / perf.request_throughput_per_s
-    return Cost(usd_per_gpu_hour=price, usd_per_hour=per_hour,
-                usd_per_million_output_tokens=_per_token(per_request * (1 - share), s.output_len),
-                usd_per_million_input_tokens=_per_token(per_request * share, s.input_len),
-                usd_per_request=per_request, prefill_share=share,
+    return Split(price, per_hour, per_request, share, _per_token(per_request * (1 - share), s.output_len),
+                 _per_token(per_request * share, s.input_len))
+
+
+def cost(s: Scenario, perf: Performance | None) -> Cost:
+    price, source = _price(s)
+    c = split(s, perf, price)
+    if c is None:
+        return Cost(price_source=source)
+    if c.usd_per_request is None:
+        return Cost(usd_per_gpu_hour=c.usd_per_gpu_hour, usd_per_hour=c.usd_per_hour, price_source=source)
+    return Cost(usd_per_gpu_hour=c.usd_per_gpu_hour, usd_per_hour=c.usd_per_hour,
+                usd_per_million_output_tokens=c.usd_per_million_output_tokens,
+                usd_per_million_input_tokens=c.usd_per_million_input_tokens,
+                usd_per_request=c.usd_per_request, prefill_share=c.prefill_share,
                 gpu_s_per_request=s.gpus / perf.request_throughput_per_s,
-                usd_per_million_tokens_blended=_per_token(per_request, s.input_len + s.output_len),
-                usd_per_million_output_tokens_all_in=usd_per_million(per_hour, perf.output_tokens_per_s),
+                usd_per_million_tokens_blended=_per_token(c.usd_per_request, s.input_len + s.output_len),
+                usd_per_million_output_tokens_all_in=usd_per_million(c.usd_per_hour, perf.output_tokens_per_s),
                 price_source=source)

@@ -56,7 +56,7 @@ def _load(s: Scenario, d: Deployment, b: mem.Budget, max_c: int) -> tuple[int, i
     return s.concurrency, min(s.concurrency, max_c)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built for every configuration of a sweep: no frozen-setattr cost
 class Assessment:
     """One pass over a scenario: its deployment, the engine's memory plan, whether and how fast it runs."""
     deployment: Deployment

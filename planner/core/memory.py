@@ -175,7 +175,7 @@ def overheads(d: Deployment) -> tuple[float, float, float]:
     return p.cuda_context_gib * GIB, comm * GIB, graphs * GIB
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built for every configuration of a sweep: no frozen-setattr cost
 class Budget:
     """Per-GPU memory plan of one engine; every part in bytes."""
     weights: float

@@ -37,7 +37,7 @@ def _bound(step: Step) -> str:
     return max(parts, key=parts.get)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built for every configuration of a sweep: no frozen-setattr cost
 class Figures:
     """The speed figures of a scenario as plain numbers (sweeps read these; `performance` wraps them)."""
     concurrency: int

@@ -72,6 +72,18 @@ def measured_pairs() -> Mapping[tuple[str, str], int]:
 def evidence(engine: str, generation: str, pairs: Mapping[tuple[str, str], int] | None = None) -> tuple[str, int]:
     """(level, measurements behind it) for an engine on a GPU generation."""
     pairs = measured_pairs() if pairs is None else pairs
+    key = (engine, generation, id(pairs))
+    hit = _EVIDENCE.get(key)
+    if hit is not None and hit[0] is pairs:
+        return hit[1]
+    _EVIDENCE[key] = (pairs, _evidence(engine, generation, pairs))
+    return _EVIDENCE[key][1]
+
+
+_EVIDENCE: dict[tuple, tuple] = {}  # a sweep asks for the same few engine x generation pairs thousands of times
+
+
+def _evidence(engine: str, generation: str, pairs: Mapping[tuple[str, str], int]) -> tuple[str, int]:
     if pairs.get((engine, generation)):
         return "calibrated", pairs[(engine, generation)]
     near = sum(n for (e, g), n in pairs.items() if e == engine or g == generation)
