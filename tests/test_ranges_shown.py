@@ -33,7 +33,7 @@ def test_planner_metrics_show_the_estimates_range_and_evidence():
     assert band.evidence == "calibrated" and band.rows == 16  # vLLM on Hopper: 16 rows of data/calibration.csv
     meaning = next(c for c in captions if "80 % fell within" in c)
     assert meaning.startswith(escape_md(ranges.MEANING))
-    assert escape_md(f"Evidence: calibrated (16 published measurements of vLLM (V1) on Hopper GPUs).") in meaning
+    assert escape_md("Evidence: calibrated (16 published measurements of vLLM (V1) on Hopper GPUs).") in meaning
 
 
 def test_concurrency_sweep_carries_each_estimates_band_and_the_chart_shades_it():

@@ -11,15 +11,13 @@ import datetime as dt
 from planner.core import __version__
 from planner.core import catalog, constants
 from planner.core.engines import profile
-from .page_one import (PageOne, _money, _num, config_label, headline_figures, model_title,  # noqa: F401
-                       page_one, scenario_words)
+from .page_one import PageOne, _money, _num, config_label, model_title, page_one
 from .plan import HOURS_PER_MONTH, Plan, ProbeResults, ReportOptions
 from .ranges import family_name
 from .wording import WORDS_NOTE
 from planner.core.results import Estimate
 from planner.core.scenario import Scenario
-from .layout import (GREY, INK, RULE, SHADE, _heading, _new_pdf, _subheading, _table,  # noqa: F401
-                     _text, _url_lines)
+from .layout import GREY, SHADE, _heading, _new_pdf, _subheading, _table, _text, _url_lines
 
 METRICS = (
     ("TTFT", "time to first token: request sent until the first non-empty token arrives"),
