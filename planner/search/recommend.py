@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -149,17 +150,43 @@ def _fields(s: Scenario) -> dict:
     return {k: getattr(s, k) for k in Scenario.model_fields}
 
 
+_PROBLEMS: dict[tuple, tuple] = {}  # layout -> (spec, why it cannot run or None): the same for every workload
+
+
+def _problem(on_gpu: Scenario, count: int, engine: str, weights: str, layout: dict) -> str | None:
+    """`field: reason` why a layout cannot run (engine x format x GPU x sharding rules), remembered per layout:
+    a sweep with a new workload asks the same questions again."""
+    spec = on_gpu.model_spec
+    key = (id(spec), on_gpu.gpu, count, engine, weights, on_gpu.kv_dtype)
+    hit = _PROBLEMS.get(key)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    tp = layout["tp"]
+    pp = layout.get("pp") or (count if rules(engine).splits_layers_by_default and not tp else 1)
+    problem = parallel_problem(spec, count, tp, pp, 1) or engine_problem(on_gpu.gpu_spec, weights, engine, on_gpu.kv_dtype)
+    if len(_PROBLEMS) > 50_000:
+        _PROBLEMS.clear()
+    _PROBLEMS[key] = (spec, problem)
+    return problem
+
+
+@lru_cache(maxsize=20_000)
+def _cannot_run_cached(items: tuple, reason: str) -> Candidate:
+    return Candidate(**dict(items), fits=False, meets_targets=False, reason=reason)
+
+
+def _cannot_run(base: dict, reason: str) -> Candidate:
+    """The (frozen, shareable) candidate of a layout that cannot run: the same for every workload."""
+    return _cannot_run_cached(tuple(base.items()), reason)
+
+
 def _configured(on_gpu: Scenario, count: int, engine: str, weights: str) -> Scenario | str:
     """One configuration of a GPU's template, or `field: reason` why it cannot run. The ids come from the
     catalog and the engine and format tables, so only the combination rules run; model_copy keeps the
     template's resolved model and GPU, which the update does not change."""
     layout = _layout(engine, count)
-    tp = layout["tp"]
-    pp = layout.get("pp") or (count if rules(engine).splits_layers_by_default and not tp else 1)
-    problem = (parallel_problem(on_gpu.model_spec, count, tp, pp, 1)
-               or engine_problem(on_gpu.gpu_spec, weights, engine, on_gpu.kv_dtype))
-    return problem or on_gpu.model_copy(update={"gpus": count, "engine": engine, "weights": weights, "tp": None,
-                                                "pp": None, **layout})
+    return _problem(on_gpu, count, engine, weights, layout) or on_gpu.model_copy(
+        update={"gpus": count, "engine": engine, "weights": weights, "tp": None, "pp": None, **layout})
 
 
 def evaluate(model: str | ModelSpec, gpu: str, count: int, engine: str, weights: str, workload: dict | Scenario,
@@ -171,7 +198,7 @@ def evaluate(model: str | ModelSpec, gpu: str, count: int, engine: str, weights:
         if isinstance(workload, Scenario):
             s = _configured(workload, count, engine, weights)
             if isinstance(s, str):
-                return Candidate(**base, fits=False, meets_targets=False, reason=s)
+                return _cannot_run(base, s)
         else:
             s = Scenario(model=model, gpu=gpu, gpus=count, engine=engine, weights=weights, **_layout(engine, count), **workload)
     except ValidationError as exc:
