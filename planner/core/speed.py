@@ -195,21 +195,23 @@ def _cpu_experts_time(d: Deployment, touched: float) -> float:
     return offloaded * per_layer * touched / m.num_experts / (HOST_DRAM_TBPS * TB)
 
 
-def prefill_time(d: Deployment, prompt: int) -> float:
-    """Seconds to prefill one prompt alone, chunked by the engine's batched-token budget."""
+def prefill_time(d: Deployment, prompt: int, prompts: int = 1) -> float:
+    """Seconds to prefill `prompts` prompts of `prompt` tokens batched together, chunked by the engine's
+    batched-token budget. Batched prompts share the weight reads and the GEMMs; each attends only to itself."""
     if prompt <= 0:
         return 0.0
     p, m, r = d.engine, d.model, d.rates
-    chunk = min(prompt, d.max_num_batched_tokens)
+    chunk = min(prompt, max(1, d.max_num_batched_tokens // prompts))  # tokens of each prompt per step
     dense_bytes, dense_params = d.dense
     fixed = m.num_layers / d.pp * p.layer_overhead_us * US
     total, done = 0.0, 0
     while done < prompt:
         n = min(chunk, prompt - done)
-        _, expert_bytes, expert_flops = _experts(d, m.moe_layers / d.pp, n)
-        gemm = max((dense_bytes + expert_bytes) / r.weights_bps, (2 * n * dense_params + expert_flops) / r.flops)
-        attn_flops = _attention_flops(d, n, done + n / 2, causal=False) if done else _attention_flops(d, n, n, causal=True)
-        attention = max(kv_bytes_at_context(d, done) / r.memory_bps, attn_flops / r.flops)
-        total += gemm + attention + communication(d, n) + fixed
+        tokens = n * prompts
+        _, expert_bytes, expert_flops = _experts(d, m.moe_layers / d.pp, tokens)
+        gemm = max((dense_bytes + expert_bytes) / r.weights_bps, (2 * tokens * dense_params + expert_flops) / r.flops)
+        per_prompt = _attention_flops(d, n, done + n / 2, causal=False) if done else _attention_flops(d, n, n, causal=True)
+        attention = max(prompts * kv_bytes_at_context(d, done) / r.memory_bps, prompts * per_prompt / r.flops)
+        total += gemm + attention + communication(d, tokens) + fixed
         done += n
     return total + p.step_overhead_ms * MS

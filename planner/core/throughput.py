@@ -101,7 +101,7 @@ def _wave_wait(d: Deployment, s: Scenario, running: int, prefill_one: float) -> 
     if running <= 1 or li == 0 or running * li <= budget:
         return 0.0
     per_chunk = max(1, budget // li)
-    chunk_time = prefill_time(d, li * per_chunk) * _prefill_factor(s) if per_chunk > 1 else prefill_one
+    chunk_time = prefill_time(d, li, per_chunk) * _prefill_factor(s) if per_chunk > 1 else prefill_one
     burst = math.ceil(running / d.dp / per_chunk) * chunk_time
     return burst * (running + 1) / (2 * running)
 
