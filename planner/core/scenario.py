@@ -21,6 +21,14 @@ Engine = Literal[ENGINE_IDS]
 MAX_TOKENS = 10_000_000
 
 
+def _catalog_id(lookup, v) -> str:
+    """The catalog's own id for `v` (case-insensitive), or the catalog's message listing the known ones."""
+    try:
+        return lookup(str(v)).id
+    except KeyError as exc:
+        raise ValueError(str(exc).strip('"')) from None
+
+
 class Calibration(BaseModel):
     """Multipliers fitted by a probe of a real server (planner.probe.calibrate); 1.0 = uncalibrated."""
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -62,20 +70,12 @@ class Scenario(BaseModel):
     @field_validator("model", mode="before")
     @classmethod
     def _known_model(cls, v):
-        if isinstance(v, (ModelSpec, dict)):
-            return v
-        try:
-            return catalog.model(str(v)).id
-        except KeyError as exc:
-            raise ValueError(str(exc).strip('"')) from None
+        return v if isinstance(v, (ModelSpec, dict)) else _catalog_id(catalog.model, v)
 
     @field_validator("gpu", mode="before")
     @classmethod
     def _known_gpu(cls, v):
-        try:
-            return catalog.gpu(str(v)).id
-        except KeyError as exc:
-            raise ValueError(str(exc).strip('"')) from None
+        return _catalog_id(catalog.gpu, v)
 
     @field_validator("weights", mode="before")
     @classmethod
