@@ -89,7 +89,7 @@ def _residuals(table: list[dict]) -> list[dict]:
         if not t["out_of_sample"]:
             continue
         group, sign = uncertainty.METRIC_GROUP[t["metric"]]
-        out.append({**t, "group": group, "r": sign * math.log(t["out_of_sample"] / t["measured"])})
+        out.append({**t, "group": group, "sign": sign, "r": sign * math.log(t["out_of_sample"] / t["measured"])})
     pairs_without = {}
     for src in {t["source"] for t in out}:
         counts = defaultdict(int)
@@ -139,8 +139,8 @@ def coverage(res: list[dict], spread: float = 1.0) -> tuple[float, float]:
         train = [t for t in res if t["source"] != src]
         for t in (t for t in res if t["source"] == src):
             q10, q90, _ = cell(train, t["group"], t["evidence"], spread)
-            pred = t["out_of_sample"]
-            lo, hi = sorted((pred * math.exp(-q90), pred * math.exp(-q10)))
+            pred = t["out_of_sample"]  # a rate of a time group inverts its interval, as uncertainty.multipliers does
+            lo, hi = (pred * math.exp(-q90), pred * math.exp(-q10)) if t["sign"] > 0 else (pred * math.exp(q10), pred * math.exp(q90))
             inside.append(lo <= t["measured"] <= hi)
             widths.append((hi - lo) / pred)
     return sum(inside) / len(inside), statistics.median(widths)

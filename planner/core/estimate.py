@@ -74,11 +74,11 @@ def assess(s: Scenario, constants: Constants | None = None) -> Assessment:
     d = resolve(s, constants)
     context = s.input_len + s.output_len
     want = None if s.concurrency == "max" else s.concurrency
-    b = mem.budget(d, want or 1, context)
+    b = mem.budget(d, 1, context)
     max_c = mem.max_concurrency(d, b, context)
-    if want and d.engine.allocates_per_request:
-        b = mem.budget(d, want, context)
     concurrency, running = _load(s, d, b, max_c)
+    if d.engine.allocates_per_request and running > 1:  # cells and tensors for the requests that run
+        b = mem.budget(d, running, context)
     reason = _fit_reason(s, d, b, context, max_c)
     notes = ()
     if reason is None and want and want > max_c:

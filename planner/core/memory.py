@@ -224,10 +224,18 @@ def budget(d: Deployment, batch: int, context: int) -> Budget:
 
 
 def _room(d: Deployment, b: Budget) -> float:
-    """Bytes per GPU that requests can take: the pool, or what is free for engines that allocate per request."""
+    """Bytes per GPU that requests can take: the pool, or what is free for engines that allocate per request
+    (transformers' step buffers grow with the batch, so they count per request instead)."""
     if d.engine.allocates_per_request:
-        return b.limit - b.weights - b.overhead - b.activation
+        fixed = 0.0 if d.engine.budget == "dynamic" else b.activation
+        return b.limit - b.weights - b.overhead - fixed
     return b.kv_pool
+
+
+def _per_request(d: Deployment, context: int) -> float:
+    """What one more running request costs an engine that allocates per request (or the paged pool)."""
+    extra = activation_bytes(d, 1) if d.engine.budget == "dynamic" else 0.0
+    return request_bytes(d, context) + extra
 
 
 def max_concurrency(d: Deployment, b: Budget, context: int) -> int:
@@ -238,7 +246,7 @@ def max_concurrency(d: Deployment, b: Budget, context: int) -> int:
     if d.pages and not d.engine.allocates_per_request:
         per_replica = int(room // (d.pages.page_bytes * d.pages.group_size)) // _blocks_needed(d, context)
     else:
-        per_replica = int(room // request_bytes(d, context))
+        per_replica = int(room // _per_request(d, context))
     return min(per_replica, d.max_num_seqs) * d.dp
 
 
@@ -283,7 +291,7 @@ def max_context(d: Deployment, b: Budget, concurrency: int) -> int:
         pg = d.pages
         blocks = int(room // (pg.page_bytes * pg.group_size)) // per_replica - pg.state_groups * (1 + d.spec_tokens)
         return max(0, min(ceiling, blocks // pg.attn_groups * pg.block_size))
-    share = room / per_replica - d.state_bytes_per_sequence_per_gpu
+    share = room / per_replica - d.state_bytes_per_sequence_per_gpu - (_per_request(d, 0) - request_bytes(d, 0))
     tokens = _tokens_within(d, share)
     if d.engine.paged:
         tokens = math.floor(tokens / BLOCK) * BLOCK if math.isfinite(tokens) else tokens

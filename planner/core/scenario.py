@@ -115,6 +115,14 @@ class Scenario(BaseModel):
         check_scenario(self)  # the engine/format/GPU rules live with their reasons
         return self
 
+    def model_copy(self, *, update=None, deep: bool = False):
+        """A copy (unvalidated, as pydantic's); the resolved model and GPU travel only when the update keeps them."""
+        copy = super().model_copy(update=update, deep=deep)
+        for field, view in (("model", "model_spec"), ("gpu", "gpu_spec")):
+            if update and field in update:
+                copy.__dict__.pop(view, None)
+        return copy
+
     # Resolved views -----------------------------------------------------------------------------
     @cached_property
     def model_spec(self) -> ModelSpec:

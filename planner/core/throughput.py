@@ -98,12 +98,13 @@ def _wave_wait(d: Deployment, s: Scenario, running: int, prefill_one: float) -> 
     other (vllm bench serve at concurrency 256, 2k prompts: mean TTFT 1.4 s; calibration.csv c231).
     """
     li, budget = s.input_len, d.max_num_batched_tokens
-    if running <= 1 or li == 0 or running * li <= budget:
+    wave = math.ceil(running / d.dp)  # each attention replica prefills its own share of the wave
+    if wave <= 1 or li == 0 or wave * li <= budget:
         return 0.0
     per_chunk = max(1, budget // li)
     chunk_time = prefill_time(d, li, per_chunk) * _prefill_factor(s) if per_chunk > 1 else prefill_one
-    burst = math.ceil(running / d.dp / per_chunk) * chunk_time
-    return burst * (running + 1) / (2 * running)
+    burst = math.ceil(wave / per_chunk) * chunk_time
+    return burst * (wave + 1) / (2 * wave)
 
 
 def _random_wait(d: Deployment, running: int, prefill_one: float, e2e: float) -> float:

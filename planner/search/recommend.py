@@ -118,6 +118,27 @@ def _target_misses(c: dict, queued: bool, concurrency, list_price: bool, ttft_ma
     return misses
 
 
+def _at_demand(c: Candidate, update: dict, targets: tuple) -> Candidate:
+    """A candidate re-sized for a demand: its bands' slow ends follow the new figures, and a pessimistic
+    search judges the targets there again."""
+    sized = c.model_copy(update=update)
+    if not sized.meets_targets or sized.evidence is None:
+        return sized
+    level = sized.evidence
+    highs = dict(ttft_ms_high=sized.ttft_ms * uncertainty.multipliers("ttft_ms", level)[1],
+                 tpot_ms_high=sized.tpot_ms * uncertainty.multipliers("tpot_ms", level)[1],
+                 usd_per_request_high=(sized.usd_per_request / uncertainty.multipliers("output_tokens_per_s", level)[0]
+                                       if sized.usd_per_request else None))
+    ttft_max, tpot_max, _, pessimistic = targets
+    misses = ([f"TPOT {highs['tpot_ms_high']:.3g} ms at the slow end of its 80 % band > {tpot_max:g} ms target"]
+              if pessimistic and tpot_max is not None and highs["tpot_ms_high"] > tpot_max else [])
+    misses += ([f"TTFT {highs['ttft_ms_high']:.3g} ms at the slow end of its 80 % band > {ttft_max:g} ms target"]
+               if pessimistic and ttft_max is not None and highs["ttft_ms_high"] > ttft_max else [])
+    if misses:
+        highs.update(meets_targets=False, reason="; ".join(misses))
+    return sized.model_copy(update=highs)
+
+
 def _pessimistic_ends(s: Scenario, f, usd_per_request: float | None) -> dict:
     """The slow ends of the 80 % bands of TTFT, TPOT and cost per request, with their evidence."""
     level, _ = uncertainty.evidence(s.engine, s.gpu_spec.generation)
@@ -267,7 +288,7 @@ def recommend(model: str | ModelSpec, input_len: int = 1024, output_len: int = 2
                  for g in gpu_ids for n in counts for w in formats for e in (engines or ENGINES)]
         if requests_per_s is not None:  # replicas for the demand (planner/search/demand.py)
             from .demand import at_demand
-            cands = [c.model_copy(update=at_demand(c.model_dump(), model, workload, requests_per_s, targets[:3]))
+            cands = [_at_demand(c, at_demand(c.model_dump(), model, workload, requests_per_s, targets[:3]), targets)
                      if c.meets_targets else c for c in cands]  # the others miss at one request or lack a price
         ranked = sorted(cands, key=_sort_key(pessimistic, allow_extrapolated))
         ranked = [c.model_copy(update={"rank": i + 1, "reason": _evidence_note(c, allow_extrapolated)})
