@@ -17,7 +17,7 @@ from .engines import EngineProfile, profile
 from .precision import FORMATS, WeightFormat, effective_format
 from .scenario import Scenario
 from .schemas import GpuSpec, ModelSpec
-from .units import GIB
+from .units import GIB, US
 
 _CACHE: dict[tuple, Deployment] = {}
 _SHARED: dict[tuple, tuple] = {}  # figures that only depend on part of a layout, shared between deployments
@@ -116,6 +116,15 @@ class Deployment:
     @cached_property
     def rates(self) -> speed.Rates:
         return speed.rates(self)
+
+    @cached_property
+    def communication_terms(self) -> tuple[float, float]:
+        return speed.communication_terms(self)
+
+    @cached_property
+    def layers_fixed_s(self) -> float:
+        """Launches and small kernels of one pass through this GPU's layers."""
+        return self.model.num_layers / self.pp * self.engine.layer_overhead_us * US
 
     @cached_property
     def attention_terms(self) -> tuple[float, tuple[tuple[float, int | None], ...]]:

@@ -100,21 +100,29 @@ def rates(d: Deployment) -> Rates:
                  c["ep_imbalance"] if d.ep > 1 else 1.0, c["expert_overhead_us"] * US, c["attention_efficiency"])
 
 
-def communication(d: Deployment, tokens_local: float) -> float:
-    """Tensor-parallel all-reduces, expert-parallel all-to-alls and pipeline hand-offs of one step."""
+def communication_terms(d: Deployment) -> tuple[float, float]:
+    """(seconds per step, seconds per token of the step) of the tensor-parallel all-reduces (two per layer),
+    expert-parallel all-to-alls (two per MoE layer) and pipeline hand-offs: latency plus bytes / bus bandwidth."""
     m, r, tp, ep = d.model, d.rates, d.tp, d.ep
-    layers = m.num_layers / d.pp
-    t = 0.0
+    layers, token_bytes = m.num_layers / d.pp, m.hidden_size * 2
+    fixed = per_token = 0.0
     if tp > 1:
-        msg = tokens_local * m.hidden_size * 2
-        t += 2 * layers * (r.allreduce_s + 2 * (tp - 1) / tp * msg / r.busbw_bps)
+        fixed += 2 * layers * r.allreduce_s
+        per_token += 2 * layers * 2 * (tp - 1) / tp * token_bytes / r.busbw_bps
     if ep > 1 and m.is_moe:
         moe_layers = m.moe_layers / d.pp
-        msg = tokens_local * m.experts_per_token * m.hidden_size * 2 * (ep - 1) / ep
-        t += 2 * moe_layers * (r.alltoall_s + msg / r.busbw_bps)
+        fixed += 2 * moe_layers * r.alltoall_s
+        per_token += 2 * moe_layers * m.experts_per_token * token_bytes * (ep - 1) / ep / r.busbw_bps
     if d.pp > 1:
-        t += (d.pp - 1) / d.pp * (r.allreduce_s + tokens_local * m.hidden_size * 2 / r.busbw_bps)
-    return t
+        fixed += (d.pp - 1) / d.pp * r.allreduce_s
+        per_token += (d.pp - 1) / d.pp * token_bytes / r.busbw_bps
+    return fixed, per_token
+
+
+def communication(d: Deployment, tokens_local: float) -> float:
+    """Collectives of one step with `tokens_local` tokens on this GPU (linear in the tokens)."""
+    fixed, per_token = d.communication_terms
+    return fixed + per_token * tokens_local
 
 
 def attention_terms(d: Deployment) -> tuple[float, tuple[tuple[float, int | None], ...]]:
@@ -169,16 +177,16 @@ def decode_step(d: Deployment, batch: float, context: float, tokens_per_seq: int
     touched, expert_bytes, expert_flops = _experts(d, gpu_layers, routed)
     gemm = max((dense_bytes + expert_bytes * r.ep_imbalance) / r.weights_bps,
                (2 * tokens_local * dense_params + expert_flops * r.ep_imbalance) / r.flops)
-    gemm += _cpu_experts_time(d, touched)
-    per_gpu_experts = touched / (d.ep if d.ep > 1 else 1)
-    gemm += per_gpu_experts * gpu_layers * r.expert_s
+    if d.cpu_offload_experts:
+        gemm += _cpu_experts_time(d, touched)
+    gemm += touched / (d.ep if d.ep > 1 else 1) * gpu_layers * r.expert_s
     kv = local * kv_bytes_at_context(d, int(context))
     attn_flops = _attention_flops(d, local * tokens_per_seq, context, causal=False)
     if prefill_tokens:
         attn_flops += _attention_flops(d, prefill_tokens / d.dp, prompt_len, causal=True)
     attention = max(kv / (r.memory_bps * r.attention_efficiency), attn_flops / r.flops)
     state = 2 * local * d.state_bytes_per_sequence_per_gpu / r.memory_bps
-    fixed = m.num_layers / d.pp * p.layer_overhead_us * US + p.step_overhead_ms * MS
+    fixed = d.layers_fixed_s + p.step_overhead_ms * MS
     comm = communication(d, tokens_local)
     gpu_time = gemm + attention + state + comm + fixed
     cpu_time = local * d.pp * p.seq_overhead_us * US
@@ -203,7 +211,7 @@ def prefill_time(d: Deployment, prompt: int, prompts: int = 1) -> float:
     p, m, r = d.engine, d.model, d.rates
     chunk = min(prompt, max(1, d.max_num_batched_tokens // prompts))  # tokens of each prompt per step
     dense_bytes, dense_params = d.dense
-    fixed = m.num_layers / d.pp * p.layer_overhead_us * US
+    fixed = d.layers_fixed_s
     total, done = 0.0, 0
     while done < prompt:
         n = min(chunk, prompt - done)
@@ -211,7 +219,8 @@ def prefill_time(d: Deployment, prompt: int, prompts: int = 1) -> float:
         _, expert_bytes, expert_flops = _experts(d, m.moe_layers / d.pp, tokens)
         gemm = max((dense_bytes + expert_bytes) / r.weights_bps, (2 * tokens * dense_params + expert_flops) / r.flops)
         per_prompt = _attention_flops(d, n, done + n / 2, causal=False) if done else _attention_flops(d, n, n, causal=True)
-        attention = max(prompts * kv_bytes_at_context(d, done) / r.memory_bps, prompts * per_prompt / r.flops)
+        cached = prompts * kv_bytes_at_context(d, done) if done else 0.0  # the chunks before this one, read back
+        attention = max(cached / r.memory_bps, prompts * per_prompt / r.flops)
         total += gemm + attention + communication(d, tokens) + fixed
         done += n
     return total + p.step_overhead_ms * MS
