@@ -156,8 +156,7 @@ def rules(engine_id: str) -> EngineProfile:
 
 def profile(engine_id: str, constants: Constants | None = None) -> EngineProfile:
     """The engine's rules with its speed constants (data/engine_constants.csv unless `constants` is given)."""
-    if engine_id not in ENGINES:
-        raise ValueError(f"unknown engine {engine_id!r}; allowed: {', '.join(ENGINES)}")
+    rules(engine_id)  # an unknown id raises, naming the allowed ones
     return _tuned(engine_id, constants or load())
 
 

@@ -101,6 +101,11 @@ def kv_bytes_at_context(d: Deployment, context: int, per_gpu: bool = True) -> fl
     return total / d.pp if per_gpu else total
 
 
+def _conv_channels(m) -> int:
+    """Channels of the Gated DeltaNet short convolution: q and k (key heads) plus v (value heads)."""
+    return 2 * m.linear_num_key_heads * m.linear_key_head_dim + m.linear_num_value_heads * m.linear_value_head_dim
+
+
 def state_dtype_bytes(d: Deployment) -> tuple[float, float]:
     """(conv, ssm) element bytes: the engine's default (llama.cpp F32, SGLang F32 SSM) or the user's."""
     conv = 4.0 if d.model.dtype == "float32" else 2.0
@@ -117,7 +122,7 @@ def state_bytes_per_layer(d: Deployment, per_gpu: bool) -> float:
     if not m.layers_of("linear"):
         return 0.0
     tp = d.tp if per_gpu else 1
-    conv_dim = 2 * m.linear_num_key_heads * m.linear_key_head_dim + m.linear_num_value_heads * m.linear_value_head_dim
+    conv_dim = _conv_channels(m)
     b_conv, b_ssm = state_dtype_bytes(d)
     conv = (m.linear_conv_kernel - 1 + d.spec_tokens) * conv_dim / tp * b_conv
     ssm = m.linear_num_value_heads / tp * m.linear_value_head_dim * m.linear_key_head_dim * b_ssm
@@ -159,7 +164,7 @@ def activation_bytes(d: Deployment, batch: int) -> float:
         return batch * (m.vocab_size * 4 + 8 * m.hidden_size * 2)
     if p.budget == "cells":  # llama.cpp compute buffer: ubatch 512 x (hidden + vocab logits) in fp32
         return 512 * (m.hidden_size * 4 * 4 + m.vocab_size * 4)
-    conv_dim = 2 * m.linear_num_key_heads * m.linear_key_head_dim + m.linear_num_value_heads * m.linear_value_head_dim
+    conv_dim = _conv_channels(m)
     per_token = p.activation_bytes_per_token_h * m.hidden_size
     if m.layers_of("linear"):
         per_token += p.activation_linear_attn_factor * 4 * conv_dim / d.tp

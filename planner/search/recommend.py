@@ -10,7 +10,7 @@ import gc
 from contextlib import contextmanager
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from planner.core import catalog
 from planner.core.engines import rules
@@ -210,23 +210,13 @@ def _configured(on_gpu: Scenario, count: int, engine: str, weights: str) -> Scen
         update={"gpus": count, "engine": engine, "weights": weights, "tp": None, "pp": None, **layout})
 
 
-def evaluate(model: str | ModelSpec, gpu: str, count: int, engine: str, weights: str, workload: dict | Scenario,
-             targets: tuple) -> Candidate:
-    layout = {"pp": 1, **_layout(engine, count)}
-    name = workload.gpu_spec.name if isinstance(workload, Scenario) else catalog.gpu(gpu).name
-    base = dict(gpu=gpu, gpu_name=name, gpus=count, engine=engine, weights=weights, **layout)
-    try:
-        if isinstance(workload, Scenario):
-            s = _configured(workload, count, engine, weights)
-            if isinstance(s, str):
-                return _cannot_run(base, s)
-        else:
-            s = Scenario(model=model, gpu=gpu, gpus=count, engine=engine, weights=weights, **_layout(engine, count), **workload)
-    except ValidationError as exc:
-        return Candidate(**base, fits=False, meets_targets=False,
-                         reason=exc.errors()[0].get("msg", "").removeprefix("Value error, "))
-    except ValueError as exc:
-        return Candidate(**base, fits=False, meets_targets=False, reason=str(exc))
+def evaluate(on_gpu: Scenario, count: int, engine: str, weights: str, targets: tuple) -> Candidate:
+    """One configuration of a GPU's validated workload template, judged against the targets."""
+    base = dict(gpu=on_gpu.gpu, gpu_name=on_gpu.gpu_spec.name, gpus=count, engine=engine, weights=weights,
+                **{"pp": 1, **_layout(engine, count)})
+    s = _configured(on_gpu, count, engine, weights)
+    if isinstance(s, str):
+        return _cannot_run(base, s)
     a = assess(s)
     f, b = a.figures, a.budget
     price = s.usd_per_gpu_hour if s.usd_per_gpu_hour is not None else s.gpu_spec.price_usd_gpu_hr
@@ -284,7 +274,7 @@ def recommend(model: str | ModelSpec, input_len: int = 1024, output_len: int = 2
         Scenario(**{**_fields(base), "usd_per_gpu_hour": price})
     priced = {g: _on_gpu(base, g, prices.get(g)) for g in gpu_ids}
     with _collector_paused():
-        cands = [evaluate(model, g, n, e, w, priced[g], targets)
+        cands = [evaluate(priced[g], n, e, w, targets)
                  for g in gpu_ids for n in counts for w in formats for e in (engines or ENGINES)]
         if requests_per_s is not None:  # replicas for the demand (planner/search/demand.py)
             from .demand import at_demand
