@@ -124,7 +124,9 @@ class Deployment:
     @cached_property
     def layers_fixed_s(self) -> float:
         """Launches and small kernels of one pass through this GPU's layers."""
-        return self.model.num_layers / self.pp * self.engine.layer_overhead_us * US
+        m = self.model
+        moe = m.moe_layers * self.constants["moe_layer_overhead_us"] if m.is_moe else 0.0
+        return (m.num_layers * self.engine.layer_overhead_us + moe) / self.pp * US
 
     @cached_property
     def attention_terms(self) -> tuple[float, tuple[tuple[float, int | None], ...]]:

@@ -61,7 +61,7 @@ class EngineProfile:
     compute_efficiency: float = 0.0   # η_c: fraction of dense peak reached by prefill GEMMs
     layer_overhead_us: float = 0.0    # fixed cost per layer per decode step: launches, small kernels
     step_overhead_ms: float = 0.0     # per decode step: scheduler, sampler, CPU
-    seq_overhead_us: float = 0.0      # CPU work per running sequence per step; overlaps the GPU step
+    seq_overhead_us: float = 0.0      # engine work per running sequence per step, added to the step
     ttft_overhead_ms: float = 0.0     # per request: HTTP, tokenizer, scheduling, detokenizer
     allreduce_latency_us: float = 0.0  # per all-reduce at decode message sizes
     activation_bytes_per_token_h: float = 0.0   # profile-run peak per batched token, in hidden_size bytes

@@ -24,6 +24,10 @@ SMALL = ("norm", "router", "attn_small", "linear_small")
 PCIE_BUSBW_GBPS = 20.0   # PCIe pairs without NVLink: ~20-50 GB/s (modeling.md §5.5)
 NVLINK_BUSBW_SHARE = 0.8  # ring collectives reach ~80 % of unidirectional NVLink (gpus.md §5)
 PCIE_LATENCY_FACTOR = 2.5  # all-reduce latency over PCIe relative to NVLink (modeling.md §5.5)
+# A grouped expert GEMM pads each expert's rows to whole tiles: vLLM's moe_align_block_size pads every
+# expert's token count to a multiple of BLOCK_SIZE_M, and Hopper's wgmma multiplies 64-row tiles
+# (PTX wgmma.mma_async m64nNk16). Few tokens per expert therefore cost a whole tile of FLOPs.
+MOE_TILE_ROWS = 64
 HOST_DRAM_TBPS = 0.2      # dual-channel-class server DRAM as reached by llama.cpp (modeling.md §4.4: 50-400 GB/s)
 
 
@@ -38,18 +42,20 @@ def expert_union(num_experts: int, top_k: int, tokens: float) -> float:
 class Step:
     """One forward step on one GPU, in seconds, by component (they sum to `total`).
 
-    `cpu_wait` is the time the GPU idles while the engine's CPU side (scheduling, sampling, output
-    streaming for every running sequence) finishes; the two overlap, so only the excess counts."""
+    `per_sequence` is the engine's work for each running sequence of the step (input preparation,
+    sampling, output processing). It adds to the step: held out, the rows of three sources (ROCm blog,
+    gpustack, sgl-cookbook) fit an additive cost better than one hidden behind the GPU step (AMD speed
+    21 % against 33 %, scripts/validate.py); overlapping schedulers hide the scheduling, not this."""
     weights: float
     attention: float
     state: float
     communication: float
     fixed: float
-    cpu_wait: float = 0.0
+    per_sequence: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.weights + self.attention + self.state + self.communication + self.fixed + self.cpu_wait
+        return self.weights + self.attention + self.state + self.communication + self.fixed + self.per_sequence
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,6 @@ class Rates:
     allreduce_s: float      # latency of one all-reduce (PCIe-only parts pay more)
     alltoall_s: float
     ep_imbalance: float     # busiest expert-parallel rank over the mean (1 without ep)
-    expert_s: float         # fixed cost per touched expert per layer
     attention_efficiency: float
 
 
@@ -97,7 +102,7 @@ def rates(d: Deployment) -> Rates:
     pcie = busbw < PCIE_BUSBW_GBPS * 1e9 * 1.01
     return Rates(gpu.mem_bw_tbps * TB * weight_eff, gpu.mem_bw_tbps * TB * eff, flops, busbw,
                  p.allreduce_latency_us * US * (PCIE_LATENCY_FACTOR if pcie else 1.0), c["alltoall_latency_us"] * US,
-                 c["ep_imbalance"] if d.ep > 1 else 1.0, c["expert_overhead_us"] * US, c["attention_efficiency"])
+                 c["ep_imbalance"] if d.ep > 1 else 1.0, c["attention_efficiency"])
 
 
 def communication_terms(d: Deployment) -> tuple[float, float]:
@@ -160,7 +165,9 @@ def _experts(d: Deployment, layers: float, tokens: float) -> tuple[float, float,
     if not experts:
         return 0.0, 0.0, 0.0
     touched = expert_union(experts, top_k, tokens)
-    return touched, bytes_per_expert * layers * touched, flops_per_token * tokens
+    rows = tokens * top_k / touched if touched else 0.0  # rows each touched expert multiplies
+    padded = max(MOE_TILE_ROWS, rows + MOE_TILE_ROWS / 2) if rows else 0.0  # half a tile wasted on average
+    return touched, bytes_per_expert * layers * touched, flops_per_token * tokens * (padded / rows if rows else 1.0)
 
 
 def decode_step(d: Deployment, batch: float, context: float, tokens_per_seq: int = 1, prefill_tokens: float = 0.0,
@@ -179,7 +186,6 @@ def decode_step(d: Deployment, batch: float, context: float, tokens_per_seq: int
                (2 * tokens_local * dense_params + expert_flops * r.ep_imbalance) / r.flops)
     if d.cpu_offload_experts:
         gemm += _cpu_experts_time(d, touched)
-    gemm += touched / (d.ep if d.ep > 1 else 1) * gpu_layers * r.expert_s
     kv = local * kv_bytes_at_context(d, int(context))
     attn_flops = _attention_flops(d, local * tokens_per_seq, context, causal=False)
     if prefill_tokens:
@@ -188,9 +194,7 @@ def decode_step(d: Deployment, batch: float, context: float, tokens_per_seq: int
     state = 2 * local * d.state_bytes_per_sequence_per_gpu / r.memory_bps
     fixed = d.layers_fixed_s + p.step_overhead_ms * MS
     comm = communication(d, tokens_local)
-    gpu_time = gemm + attention + state + comm + fixed
-    cpu_time = local * d.pp * p.seq_overhead_us * US
-    return Step(gemm, attention, state, comm, fixed, max(0.0, cpu_time - gpu_time))
+    return Step(gemm, attention, state, comm, fixed, local * d.pp * p.seq_overhead_us * US)
 
 
 def _cpu_experts_time(d: Deployment, touched: float) -> float:

@@ -33,7 +33,7 @@ def _step(d: Deployment, s: Scenario, batch: int, context: float, prefill_tokens
 def _bound(step: Step) -> str:
     parts = {"weight reads": step.weights, "KV-cache reads": step.attention, "state reads": step.state,
              "communication": step.communication, "fixed per-step costs": step.fixed,
-             "engine CPU work per sequence": step.cpu_wait}
+             "per-sequence engine work": step.per_sequence}
     return max(parts, key=parts.get)
 
 
@@ -86,7 +86,7 @@ def performance(f: Figures) -> Performance:
         request_throughput_per_s=f.request_throughput_per_s,
         decode_step_ms={k: v / MS for k, v in (("weights", step.weights), ("attention", step.attention),
                                                ("state", step.state), ("communication", step.communication),
-                                               ("fixed", step.fixed), ("cpu_wait", step.cpu_wait))},
+                                               ("fixed", step.fixed), ("per_sequence", step.per_sequence))},
         bound=_bound(step))
 
 
