@@ -10,7 +10,7 @@ stages run micro-batches of B / pp, so one token crosses pp stages. Speculative 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from .deployment import Deployment
 from .results import Performance
@@ -23,11 +23,28 @@ def _step(d: Deployment, s: Scenario, batch: int, context: float, prefill_tokens
     """(per-stage step, seconds per generated token of one sequence)."""
     pp = d.pp
     micro = max(1.0, batch / pp)
-    step = decode_step(d, micro, context, 1 + d.spec_tokens, prefill_tokens / pp, s.input_len)
+    step = _mean_step(d, micro, context, 1 + d.spec_tokens, prefill_tokens / pp, s.input_len)
     per_token = pp * step.total * _decode_factor(s)
     if d.spec_tokens:
         per_token /= d.acceptance_length
     return step, per_token
+
+
+def _mean_step(d: Deployment, micro: float, context: float, tokens_per_seq: int, prefill: float, prompt_len: int) -> Step:
+    """The mean step when `prefill` prompt tokens per step (over all replicas) arrive with the decodes.
+
+    Engines do not spread prompts thinly over the steps: a step takes a whole chunk, up to the batched-token
+    budget left after the decodes, and the steps between chunks only decode. The mean of a compute-bound
+    chunk step and memory-bound decode steps is slower than one step carrying the average prompt tokens,
+    which would ride free under the weight reads (vLLM/TensorRT-LLM chunked prefill, SGLang prefill batches).
+    """
+    chunk = max(1.0, d.max_num_batched_tokens - micro / d.dp * tokens_per_seq) * d.dp
+    if prefill <= 0 or prefill >= chunk:
+        return decode_step(d, micro, context, tokens_per_seq, prefill, prompt_len)
+    share = prefill / chunk  # of the steps that carry a chunk
+    full = decode_step(d, micro, context, tokens_per_seq, chunk, prompt_len)
+    none = decode_step(d, micro, context, tokens_per_seq, 0.0, prompt_len)
+    return Step(*(share * a + (1 - share) * b for a, b in zip(astuple(full), astuple(none))))
 
 
 def _bound(step: Step) -> str:
