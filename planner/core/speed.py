@@ -64,6 +64,7 @@ class Rates:
     weights_bps: float
     memory_bps: float
     flops: float
+    attention_flops: float  # score and value products run in BF16 whatever the weights' format (FlashAttention)
     busbw_bps: float
     allreduce_s: float      # latency of one all-reduce (PCIe-only parts pay more)
     alltoall_s: float
@@ -97,10 +98,11 @@ def rates(d: Deployment) -> Rates:
     if gpu.fp4_dense_tflops and peak == gpu.fp4_dense_tflops:  # FP4 GEMMs reach less of their doubled peak
         share *= c["fp4_compute_share"]
     flops = peak * TFLOP * p.compute_efficiency * share
+    attention_flops = gpu.bf16_dense_tflops * TFLOP * p.compute_efficiency * c.get(f"generation_compute.{gpu.generation}", 1.0)
     nvlink = gpu.max_gpus_scaleup_domain >= d.tp and gpu.scaleup_bw_gbps_unidir and gpu.max_gpus_scaleup_domain > 1
     busbw = gpu.scaleup_bw_gbps_unidir * 1e9 * NVLINK_BUSBW_SHARE if nvlink else PCIE_BUSBW_GBPS * 1e9
     pcie = busbw < PCIE_BUSBW_GBPS * 1e9 * 1.01
-    return Rates(gpu.mem_bw_tbps * TB * weight_eff, gpu.mem_bw_tbps * TB * eff, flops, busbw,
+    return Rates(gpu.mem_bw_tbps * TB * weight_eff, gpu.mem_bw_tbps * TB * eff, flops, attention_flops or flops, busbw,
                  p.allreduce_latency_us * US * (PCIE_LATENCY_FACTOR if pcie else 1.0), c["alltoall_latency_us"] * US,
                  c["ep_imbalance"] if d.ep > 1 else 1.0, c["attention_efficiency"])
 
@@ -190,7 +192,7 @@ def decode_step(d: Deployment, batch: float, context: float, tokens_per_seq: int
     attn_flops = _attention_flops(d, local * tokens_per_seq, context, causal=False)
     if prefill_tokens:
         attn_flops += _attention_flops(d, prefill_tokens / d.dp, prompt_len, causal=True)
-    attention = max(kv / (r.memory_bps * r.attention_efficiency), attn_flops / r.flops)
+    attention = max(kv / (r.memory_bps * r.attention_efficiency), attn_flops / r.attention_flops)
     state = 2 * local * d.state_bytes_per_sequence_per_gpu / r.memory_bps
     fixed = d.layers_fixed_s + p.step_overhead_ms * MS
     comm = communication(d, tokens_local)
@@ -224,7 +226,7 @@ def prefill_time(d: Deployment, prompt: int, prompts: int = 1) -> float:
         gemm = max((dense_bytes + expert_bytes) / r.weights_bps, (2 * tokens * dense_params + expert_flops) / r.flops)
         per_prompt = _attention_flops(d, n, done + n / 2, causal=False) if done else _attention_flops(d, n, n, causal=True)
         cached = prompts * kv_bytes_at_context(d, done) if done else 0.0  # the chunks before this one, read back
-        attention = max(cached / r.memory_bps, prompts * per_prompt / r.flops)
+        attention = max(cached / r.memory_bps, prompts * per_prompt / r.attention_flops)
         total += gemm + attention + communication(d, tokens) + fixed
         done += n
     return total + p.step_overhead_ms * MS
