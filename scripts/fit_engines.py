@@ -129,7 +129,7 @@ def fit(rows: list[dict], base: consts.Constants, evals: int = 40, masks: dict |
     mid, w = (lo + hi) / 2, PRIOR_WEIGHT / (hi - lo)
 
     result = least_squares(lambda x: np.concatenate([residuals(rows, at(x)), w * (x - mid)]), x0,
-                           jac=lambda x: np.vstack([row_jac(x), np.diag(w)]), loss="soft_l1", f_scale=0.15,
+                           jac=lambda x: np.vstack([row_jac(x), np.diag(w)]), loss="soft_l1", f_scale=0.1,
                            bounds=(lo, hi), max_nfev=evals)
     return at(result.x)
 

@@ -3,7 +3,7 @@ import pytest
 
 import planner
 from planner.core import catalog, constants
-from planner.core.engines import ENGINE_IDS, TUNED_FIELDS, profile
+from planner.core.engines import ENGINE_IDS, TUNED_FIELDS, constant_name, profile
 from planner.core.scenario import Scenario
 
 LLAMA_70B_H200 = dict(model="meta-llama/Llama-3.1-70B", gpu="h200-sxm", gpus=2, weights="fp8", concurrency=8)
@@ -16,7 +16,7 @@ def test_every_constant_has_a_range_a_status_and_a_source():
         assert r.low <= r.value <= r.high and r.status in constants.STATUSES and r.source.strip(), r
     for engine in ENGINE_IDS:  # every engine's speed constants come from the file
         for field in TUNED_FIELDS:
-            assert getattr(profile(engine), field) == constants.load()[f"{engine}.{field}"]
+            assert getattr(profile(engine), field) == constants.load()[constant_name(engine, field)]
 
 
 def test_a_row_outside_its_range_fails_loudly(tmp_path):

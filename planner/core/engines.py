@@ -16,6 +16,8 @@ from .schemas import GpuSpec
 # The constants of data/engine_constants.csv that each profile carries (`<engine>.<field>`).
 TUNED_FIELDS = ("mem_efficiency", "compute_efficiency", "layer_overhead_us", "step_overhead_ms", "seq_overhead_us",
                 "ttft_overhead_ms", "allreduce_latency_us", "activation_bytes_per_token_h", "activation_linear_attn_factor")
+# Shares of HBM bandwidth and peak compute are properties of the kernels an engine runs (`kernels_from`).
+KERNEL_FIELDS = ("mem_efficiency", "compute_efficiency")
 GPU_ONLY_GENERATIONS = frozenset({"apple", "cpu", "rdna"})  # where the CUDA/ROCm serving engines do not run
 
 
@@ -56,6 +58,7 @@ class EngineProfile:
     # how the engine's own benchmark tool sends requests, the default of Scenario.arrivals: "lockstep" when
     # closed-loop clients with equal lengths finish and re-send together, "random" when lengths vary
     bench_arrivals: str = "lockstep"
+    kernels_from: str = ""            # the engine whose GEMM, MoE and attention kernels this one runs (KERNEL_FIELDS)
     # speed constants (data/engine_constants.csv, filled in by `profile`) -------------------------------
     mem_efficiency: float = 0.0       # η_m: fraction of HBM bandwidth reached by decode
     compute_efficiency: float = 0.0   # η_c: fraction of dense peak reached by prefill GEMMs
@@ -109,6 +112,9 @@ SGLANG = EngineProfile(
     kv_reserve_output_share=0.5,
     state_fp32="ssm",                   # server_args: mamba_ssm_dtype float32 by default
     bench_arrivals="random",            # bench_serving --random-range-ratio 0.0: lengths uniform in [1, L]
+    # the same GEMM and attention kernels as vLLM: cuBLAS and CUTLASS FP8 GEMMs, the Triton fused_moe kernel
+    # (sglang/srt/layers/moe/fused_moe_triton is vLLM's), FlashInfer attention; the fit pools both engines' rows
+    kernels_from="vllm",
     max_batch_large_gpu=2048, max_batch_small_gpu=1024,  # req_to_token_pool caps running requests
     max_batched_tokens_large_gpu=16384, max_batched_tokens_small_gpu=8192)  # chunked_prefill_size
 
@@ -160,6 +166,12 @@ def profile(engine_id: str, constants: Constants | None = None) -> EngineProfile
     return _tuned(engine_id, constants or load())
 
 
+def constant_name(engine_id: str, field: str) -> str:
+    """The data/engine_constants.csv row behind an engine's speed constant."""
+    source = ENGINES[engine_id].kernels_from if field in KERNEL_FIELDS else ""
+    return f"{source or engine_id}.{field}"
+
+
 @lru_cache(maxsize=64)
 def _tuned(engine_id: str, constants: Constants) -> EngineProfile:
-    return replace(ENGINES[engine_id], **{f: constants[f"{engine_id}.{f}"] for f in TUNED_FIELDS})
+    return replace(ENGINES[engine_id], **{f: constants[constant_name(engine_id, f)] for f in TUNED_FIELDS})

@@ -66,7 +66,8 @@ class Rates:
     flops: float
     attention_flops: float  # score and value products run in BF16 whatever the weights' format (FlashAttention)
     busbw_bps: float
-    allreduce_s: float      # latency of one all-reduce (PCIe-only parts pay more)
+    allreduce_s: float      # latency of one all-reduce between 2 GPUs (PCIe-only parts pay more)
+    allreduce_hop_s: float  # added per GPU beyond 2 (a switched fabric's traversals; 0 on a full mesh)
     alltoall_s: float
     ep_imbalance: float     # busiest expert-parallel rank over the mean (1 without ep)
     attention_efficiency: float
@@ -103,7 +104,9 @@ def rates(d: Deployment) -> Rates:
     busbw = gpu.scaleup_bw_gbps_unidir * 1e9 * NVLINK_BUSBW_SHARE if nvlink else PCIE_BUSBW_GBPS * 1e9
     pcie = busbw < PCIE_BUSBW_GBPS * 1e9 * 1.01
     return Rates(gpu.mem_bw_tbps * TB * weight_eff, gpu.mem_bw_tbps * TB * eff, flops, attention_flops or flops, busbw,
-                 p.allreduce_latency_us * US * (PCIE_LATENCY_FACTOR if pcie else 1.0), c["alltoall_latency_us"] * US,
+                 p.allreduce_latency_us * US * (PCIE_LATENCY_FACTOR if pcie else 1.0),
+                 c[f"allreduce_hop_us.{'mesh' if 'full mesh' in gpu.scaleup_interconnect.lower() else 'switch'}"] * US,
+                 c["alltoall_latency_us"] * US,
                  c["ep_imbalance"] if d.ep > 1 else 1.0, c["attention_efficiency"])
 
 
@@ -114,7 +117,7 @@ def communication_terms(d: Deployment) -> tuple[float, float]:
     layers, token_bytes = m.num_layers / d.pp, m.hidden_size * 2
     fixed = per_token = 0.0
     if tp > 1:
-        fixed += 2 * layers * r.allreduce_s
+        fixed += 2 * layers * (r.allreduce_s + (tp - 2) * r.allreduce_hop_s)
         per_token += 2 * layers * 2 * (tp - 1) / tp * token_bytes / r.busbw_bps
     if ep > 1 and m.is_moe:
         moe_layers = m.moe_layers / d.pp

@@ -10,7 +10,7 @@ import datetime as dt
 
 from planner.core import __version__
 from planner.core import catalog, constants
-from planner.core.engines import profile
+from planner.core.engines import constant_name, profile
 from .page_one import PageOne, _money, _num, config_label, model_title, page_one
 from .plan import HOURS_PER_MONTH, Plan, ProbeResults, ReportOptions
 from .ranges import family_name
@@ -202,7 +202,7 @@ def _engine_rows(s: Scenario) -> list[list[str]]:
     the code names): only constants with status `fit` are called fitted."""
     e = profile(s.engine)
     rows = [["What the planner assumes about the serving software", "Value", "What it is"]]
-    rows += [[words, fmt.format(getattr(e, f)), _status(f"{s.engine}.{f}")] for words, f, fmt in ENGINE_ROWS]
+    rows += [[words, fmt.format(getattr(e, f)), _status(constant_name(s.engine, f))] for words, f, fmt in ENGINE_ROWS]
     rows.append(["Share of each GPU's memory the software sets aside for the model", f"{e.default_memory_fraction:.0%}",
                  STATUS_WORDS["source"]])
     return rows + _gpu_rows(s)
@@ -222,7 +222,7 @@ def _calibration_text(s: Scenario) -> str:
     c = s.calibration
     if c is None:
         e = constants.load()
-        counts = {st: sum(e.row(f"{s.engine}.{f}").status == st for _, f, _ in ENGINE_ROWS) for st in STATUS_WORDS}
+        counts = {st: sum(e.row(constant_name(s.engine, f)).status == st for _, f, _ in ENGINE_ROWS) for st in STATUS_WORDS}
         return (f"Not calibrated by a probe of your deployment: of its {len(ENGINE_ROWS)} speed constants, {counts['fit']} "
                 f"are fitted to published measurements, {counts['prior']} cited priors, {counts['source']} from its source.")
     overhead = f", TTFT overhead {c.ttft_overhead_ms:g} ms" if c.ttft_overhead_ms is not None else ""
