@@ -103,8 +103,8 @@ def _residuals(table: list[dict]) -> list[dict]:
 
 
 def cell(res: list[dict], group: str, level: str, spread: float = 1.0) -> tuple[float, float, int]:
-    """(q10, q90, rows) for a group at an evidence level, pooling with weaker levels until MIN_ROWS;
-    `extrapolated` (no held-out row reaches it) widens the pooled `related` cell by half. `spread` widens
+    """(q10, q90, rows) for a group at an evidence level, pooling with weaker levels until MIN_ROWS; a level
+    short of rows (`extrapolated`: no held-out row reaches it) takes the stronger level's cell, by half wider. `spread` widens
     the interval about its median: errors are shared by whole sources (one engine version, one method), so
     quantiles pooled over rows under-cover a source they never saw; `calibrate_spread` sets it."""
     levels = uncertainty.LEVELS
@@ -113,8 +113,10 @@ def cell(res: list[dict], group: str, level: str, spread: float = 1.0) -> tuple[
         pool += [t["r"] for t in res if t["group"] == group and t["evidence"] == lv]
         if len(pool) >= MIN_ROWS:
             break
+    if len(pool) < MIN_ROWS and level != levels[0]:  # too few rows of its own: the stronger level's cell, by half wider
+        return cell(res, group, levels[levels.index(level) - 1], spread * 1.5)
     if len(pool) < MIN_ROWS:
-        pool, spread = [t["r"] for t in res if t["group"] == group], spread * 1.5
+        pool = [t["r"] for t in res if t["group"] == group]
     q10, q50, q90 = np.quantile(pool, [0.1, 0.5, 0.9])
     return q50 + spread * (q10 - q50), q50 + spread * (q90 - q50), len(pool)
 

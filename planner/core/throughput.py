@@ -73,8 +73,8 @@ class Figures:
 def figures(d: Deployment, s: Scenario, concurrency: int, running: int) -> Figures:
     """Figures for `concurrency` requests in flight of which `running` decode together."""
     li, lo = s.input_len, max(1, s.output_len)
-    # the other requests' prompts arrive at (running - 1) / lo per step and share the decode steps
-    step, tpot = _step(d, s, running, li + lo / 2, (running - 1) * li / lo)
+    # in each attention replica the other requests' prompts arrive at (running / dp - 1) / lo per step
+    step, tpot = _step(d, s, running, li + lo / 2, max(0, running - d.dp) * li / lo)
     prefill_one = prefill_time(d, li) * _prefill_factor(s)
     queue = 0.0
     if concurrency > running:  # the rest wait for a free slot: whole requests ahead of them

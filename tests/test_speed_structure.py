@@ -1,0 +1,89 @@
+"""The structure behind the held-out accuracy of issue 10, one mechanism per test.
+
+Each test drives the planner's own functions on catalog models and GPUs and asserts the mechanism's
+direction and size, so that a refactor or a refit that silently drops it fails here, not only in
+scripts/validate.py.
+"""
+import pytest
+
+from planner.core import constants, speed, throughput
+from planner.core.deployment import resolve
+from planner.core.engines import KERNEL_FIELDS, constant_name, profile
+from planner.core.scenario import Scenario
+
+
+def _deployment(**kw):
+    return resolve(Scenario(**kw))
+
+
+def test_a_prompt_chunk_is_not_free_under_the_weight_reads():
+    # gpt-oss-120b on one H200, 8k prompts: ~1,660 prompt tokens per decode step on average. Smeared over
+    # every step they hide under the weight reads; in whole 8k chunks a fifth of the steps are compute-bound.
+    d = _deployment(model="openai/gpt-oss-120b", gpu="h200-sxm", engine="trtllm", input_len=8192, output_len=1024)
+    batch, context, prefill = 209, 8192 + 512, 208 * 8192 / 1024
+    smeared = speed.decode_step(d, batch, context, 1, prefill, 8192).total
+    chunked = throughput._mean_step(d, batch, context, 1, prefill, 8192).total
+    assert chunked > 1.15 * smeared
+    # a step budget the prompts fill anyway leaves nothing to alternate
+    full = d.max_num_batched_tokens - batch
+    assert throughput._mean_step(d, batch, context, 1, full, 8192).total == pytest.approx(
+        speed.decode_step(d, batch, context, 1, full, 8192).total)
+
+
+@pytest.mark.parametrize("model,gpu,low", [("meta-llama/Llama-3.1-8B", "h100-sxm", "fp8"),
+                                           ("meta-llama/Llama-3.1-70B", "b200-hgx", "nvfp4")])
+def test_attention_runs_at_the_bf16_rate_whatever_the_weights(model, gpu, low):
+    bf16, narrow = (_deployment(model=model, gpu=gpu, engine="trtllm", weights=w) for w in ("bf16", low))
+    assert narrow.rates.flops > 1.5 * bf16.rates.flops            # the weight GEMMs gain from FP8/FP4
+    assert narrow.rates.attention_flops == pytest.approx(bf16.rates.attention_flops)
+    # so a 32k prompt's prefill, a third or more of it attention, gains clearly less than its GEMMs do
+    gain = speed.prefill_time(bf16, 32768) / speed.prefill_time(narrow, 32768)
+    assert gain < 0.85 * narrow.rates.flops / bf16.rates.flops
+
+
+def test_expert_gemms_pad_each_expert_to_whole_tiles():
+    d = _deployment(model="Qwen/Qwen3-30B-A3B", gpu="h100-sxm")
+    _, _, per_token, _ = d.expert_terms
+    waste = [speed._experts(d, 1, tokens)[2] / (per_token * tokens) for tokens in (8, 256, 4096, 65536)]
+    assert waste == sorted(waste, reverse=True)
+    assert waste[0] > 30          # 8 tokens x 8 experts: ~1 row each, padded to a 64-row tile
+    assert waste[-1] == pytest.approx(1.0, abs=0.02)   # ~4,000 rows per expert: half a tile is noise
+
+
+def _allreduce_s(gpu: str, tp: int) -> float:
+    d = _deployment(model="meta-llama/Llama-3.1-70B", gpu=gpu, gpus=tp, weights="fp8", engine="vllm")
+    fixed, _ = d.communication_terms
+    return fixed / (2 * d.model.num_layers)
+
+
+def test_allreduce_latency_grows_per_gpu_on_a_switch_but_not_on_a_full_mesh():
+    hop = constants.load()["allreduce_hop_us.switch"] * 1e-6
+    assert hop > 0
+    assert _allreduce_s("h100-sxm", 8) - _allreduce_s("h100-sxm", 2) == pytest.approx(6 * hop)
+    assert _allreduce_s("mi300x", 8) == pytest.approx(_allreduce_s("mi300x", 2))
+
+
+def test_sglang_reads_vllms_kernel_efficiencies():
+    table = constants.load()
+    for field in KERNEL_FIELDS:
+        assert constant_name("sglang", field) == f"vllm.{field}"
+        assert getattr(profile("sglang"), field) == getattr(profile("vllm"), field) == table[f"vllm.{field}"]
+        assert f"sglang.{field}" not in {r.name for r in table.rows()}  # one source of truth
+    assert constant_name("sglang", "layer_overhead_us") == "sglang.layer_overhead_us"
+
+
+def test_per_sequence_engine_work_adds_to_the_step():
+    d = _deployment(model="Qwen/Qwen3-8B", gpu="h100-sxm", engine="vllm")
+    steps = [speed.decode_step(d, b, 1000) for b in (64, 128)]
+    per_seq = d.engine.seq_overhead_us * 1e-6
+    assert steps[0].per_sequence == pytest.approx(64 * per_seq)
+    assert steps[1].total - steps[1].per_sequence == pytest.approx(
+        steps[1].weights + steps[1].attention + steps[1].state + steps[1].communication + steps[1].fixed)
+
+
+def test_moe_layers_pay_their_own_fixed_cost():
+    dense, moe = (_deployment(model=m, gpu="h100-sxm") for m in ("Qwen/Qwen3-8B", "Qwen/Qwen3-30B-A3B"))
+    per_layer = constants.load()["moe_layer_overhead_us"] * 1e-6
+    assert moe.layers_fixed_s == pytest.approx(moe.model.num_layers * moe.engine.layer_overhead_us * 1e-6
+                                               + moe.model.moe_layers * per_layer)
+    assert dense.layers_fixed_s == pytest.approx(dense.model.num_layers * dense.engine.layer_overhead_us * 1e-6)
