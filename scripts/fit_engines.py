@@ -38,7 +38,7 @@ MISS = 3.0  # log residual of a row the planner cannot predict
 # +-2 sigma. In units of a row's log residual (typical held-out scatter ~0.2), a constant at either end of
 # its range costs 0.2 x 2 sigma / sigma = 0.4, i.e. PRIOR_WEIGHT x (x - mid) / (high - low) with 0.8.
 # Without it, constants that only a few rows move wander to their bounds and overturn physics out of
-# sample (leave-one-source-out speed error 21.7 % without, 16.8 % with; scripts/validate.py).
+# sample (leave-one-source-out speed error 21.7 % without, 19.4 % with, when they came in; scripts/validate.py).
 PRIOR_WEIGHT = 0.8
 
 # One publication or benchmark suite = one source: the `source` column up to " @", " (" or ";" names
