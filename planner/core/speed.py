@@ -179,27 +179,37 @@ def decode_step(d: Deployment, batch: float, context: float, tokens_per_seq: int
                 prompt_len: int = 0) -> Step:
     """One step of `batch` decoding sequences at `context` tokens plus `prefill_tokens` prompt tokens
     (of `prompt_len`-token prompts) of arriving requests (over all replicas), per GPU."""
+    return decode_steps(d, batch, context, tokens_per_seq, (prefill_tokens,), prompt_len)[0]
+
+
+def decode_steps(d: Deployment, batch: float, context: float, tokens_per_seq: int, prefills: tuple[float, ...],
+                 prompt_len: int = 0) -> list[Step]:
+    """`decode_step` for one running batch with each of several prompt loads (a duty cycle's chunk step and
+    decode-only step): what does not depend on the prompt tokens is computed once."""
     p, m, r = d.engine, d.model, d.rates
     local = batch / d.dp                      # sequences whose attention this GPU runs
-    tokens_local = (batch * tokens_per_seq + prefill_tokens) / d.dp
-    tokens_global = (batch * tokens_per_seq + prefill_tokens) / max(1, d.dp // d.ep)
     dense_bytes, dense_params = d.dense
     gpu_layers = (m.moe_layers - min(d.cpu_offload_experts, m.moe_layers)) / d.pp
-    routed = tokens_global if d.ep > 1 else tokens_local
-    touched, expert_bytes, expert_flops = _experts(d, gpu_layers, routed)
-    gemm = max((dense_bytes + expert_bytes * r.ep_imbalance) / r.weights_bps,
-               (2 * tokens_local * dense_params + expert_flops * r.ep_imbalance) / r.flops)
-    if d.cpu_offload_experts:
-        gemm += _cpu_experts_time(d, touched)
-    kv = local * kv_bytes_at_context(d, int(context))
-    attn_flops = _attention_flops(d, local * tokens_per_seq, context, causal=False)
-    if prefill_tokens:
-        attn_flops += _attention_flops(d, prefill_tokens / d.dp, prompt_len, causal=True)
-    attention = max(kv / (r.memory_bps * r.attention_efficiency), attn_flops / r.attention_flops)
+    kv_s = local * kv_bytes_at_context(d, int(context)) / (r.memory_bps * r.attention_efficiency)
+    decode_flops = _attention_flops(d, local * tokens_per_seq, context, causal=False)
     state = 2 * local * d.state_bytes_per_sequence_per_gpu / r.memory_bps
     fixed = d.layers_fixed_s + p.step_overhead_ms * MS
-    comm = communication(d, tokens_local)
-    return Step(gemm, attention, state, comm, fixed, local * d.pp * p.seq_overhead_us * US)
+    per_sequence = local * d.pp * p.seq_overhead_us * US
+    steps = []
+    for prefill_tokens in prefills:
+        tokens_local = (batch * tokens_per_seq + prefill_tokens) / d.dp
+        routed = (batch * tokens_per_seq + prefill_tokens) / max(1, d.dp // d.ep) if d.ep > 1 else tokens_local
+        touched, expert_bytes, expert_flops = _experts(d, gpu_layers, routed)
+        gemm = max((dense_bytes + expert_bytes * r.ep_imbalance) / r.weights_bps,
+                   (2 * tokens_local * dense_params + expert_flops * r.ep_imbalance) / r.flops)
+        if d.cpu_offload_experts:
+            gemm += _cpu_experts_time(d, touched)
+        attn_flops = decode_flops
+        if prefill_tokens:
+            attn_flops += _attention_flops(d, prefill_tokens / d.dp, prompt_len, causal=True)
+        attention = max(kv_s, attn_flops / r.attention_flops)
+        steps.append(Step(gemm, attention, state, communication(d, tokens_local), fixed, per_sequence))
+    return steps
 
 
 def _cpu_experts_time(d: Deployment, touched: float) -> float:

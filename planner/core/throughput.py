@@ -10,12 +10,12 @@ stages run micro-batches of B / pp, so one token crosses pp stages. Speculative 
 from __future__ import annotations
 
 import math
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 from .deployment import Deployment
 from .results import Performance
 from .scenario import Scenario
-from .speed import Step, decode_step, prefill_time
+from .speed import Step, decode_step, decode_steps, prefill_time
 from .units import MS
 
 
@@ -42,9 +42,11 @@ def _mean_step(d: Deployment, micro: float, context: float, tokens_per_seq: int,
     if prefill <= 0 or prefill >= chunk:
         return decode_step(d, micro, context, tokens_per_seq, prefill, prompt_len)
     share = prefill / chunk  # of the steps that carry a chunk
-    full = decode_step(d, micro, context, tokens_per_seq, chunk, prompt_len)
-    none = decode_step(d, micro, context, tokens_per_seq, 0.0, prompt_len)
-    return Step(*(share * a + (1 - share) * b for a, b in zip(astuple(full), astuple(none))))
+    full, none = decode_steps(d, micro, context, tokens_per_seq, (chunk, 0.0), prompt_len)
+    keep = 1 - share
+    return Step(share * full.weights + keep * none.weights, share * full.attention + keep * none.attention,
+                share * full.state + keep * none.state, share * full.communication + keep * none.communication,
+                share * full.fixed + keep * none.fixed, share * full.per_sequence + keep * none.per_sequence)
 
 
 def _bound(step: Step) -> str:
