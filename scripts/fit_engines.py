@@ -1,11 +1,12 @@
 """Fit the speed constants of data/engine_constants.csv to data/calibration.csv, and write them back.
 
-Robust least squares (soft-L1 on log(predicted / measured)) over the speed and latency rows, plus a
-prior per constant (PRIOR_WEIGHT). The constants fitted are the rows whose status is `fit`; each stays
-inside the range its row gives, the physical range its source documents (an efficiency of 0.05 is a
-symptom, not a constant), and is pulled towards that range's middle as far as the rows allow. Every
-prediction goes through planner.estimate_scenario(scenario, constants=...): nothing global changes while
-fitting. The Jacobian is sparse: each constant re-predicts only the rows it moves.
+Robust least squares (soft-L1 on log(predicted / measured), linear beyond 10 %, the in-sample error)
+over the speed and latency rows, plus a prior per constant (PRIOR_WEIGHT). The constants fitted are the
+rows whose status is `fit`; each stays inside the range its row gives, the physical range its source
+documents (an efficiency of 0.05 is a symptom, not a constant), and is pulled towards that range's
+middle as far as the rows allow. Every prediction goes through planner.estimate_scenario(scenario,
+constants=...): nothing global changes while fitting. The Jacobian is sparse: each constant re-predicts
+only the rows it moves.
 
     .venv/bin/python scripts/fit_engines.py [--evals N] [--write]
 """

@@ -104,9 +104,10 @@ def _residuals(table: list[dict]) -> list[dict]:
 
 def cell(res: list[dict], group: str, level: str, spread: float = 1.0) -> tuple[float, float, int]:
     """(q10, q90, rows) for a group at an evidence level, pooling with weaker levels until MIN_ROWS; a level
-    short of rows (`extrapolated`: no held-out row reaches it) takes the stronger level's cell, by half wider. `spread` widens
-    the interval about its median: errors are shared by whole sources (one engine version, one method), so
-    quantiles pooled over rows under-cover a source they never saw; `calibrate_spread` sets it."""
+    short of rows (`extrapolated`: no held-out row reaches it) takes the stronger level's cell, by half
+    wider. `spread` widens the interval about its median: errors are shared by whole sources (one engine
+    version, one method), so quantiles pooled over rows under-cover a source they never saw;
+    `calibrate_spread` sets it."""
     levels = uncertainty.LEVELS
     pool: list[float] = []
     for lv in levels[levels.index(level):]:
@@ -116,7 +117,7 @@ def cell(res: list[dict], group: str, level: str, spread: float = 1.0) -> tuple[
     if len(pool) < MIN_ROWS and level != levels[0]:  # too few rows of its own: the stronger level's cell, by half wider
         return cell(res, group, levels[levels.index(level) - 1], spread * 1.5)
     if len(pool) < MIN_ROWS:
-        pool = [t["r"] for t in res if t["group"] == group]
+        pool = [t["r"] for t in res if t["group"] == group] or [t["r"] for t in res]
     q10, q50, q90 = np.quantile(pool, [0.1, 0.5, 0.9])
     return q50 + spread * (q10 - q50), q50 + spread * (q90 - q50), len(pool)
 

@@ -42,7 +42,7 @@ class Performance(_Result):
     e2e_latency_s: float | None = None
     prefill_tokens_per_s: float | None = None          # one prompt alone
     request_throughput_per_s: float | None = None
-    decode_step_ms: dict[str, float] | None = None     # weights, attention, state, communication, fixed (one step)
+    decode_step_ms: dict[str, float] | None = None     # weights, attention, state, communication, fixed, per_sequence
     bound: str | None = None                           # what dominates the decode step
 
 

@@ -95,11 +95,12 @@ def rates(d: Deployment) -> Rates:
     eff = p.mem_efficiency * c.get(f"generation_bw.{gpu.generation}", c["generation_bw.other"]) * c.get(f"gpu_bw.{gpu.id}", 1.0)
     weight_eff = eff * c[f"format_bw.{kernel_class(d.fmt, gpu)}"]
     peak = compute_tflops(d.fmt, gpu)
-    share = c.get(f"generation_compute.{gpu.generation}", 1.0)
+    generation_share = c.get(f"generation_compute.{gpu.generation}", 1.0)
+    share = generation_share
     if gpu.fp4_dense_tflops and peak == gpu.fp4_dense_tflops:  # FP4 GEMMs reach less of their doubled peak
         share *= c["fp4_compute_share"]
     flops = peak * TFLOP * p.compute_efficiency * share
-    attention_flops = gpu.bf16_dense_tflops * TFLOP * p.compute_efficiency * c.get(f"generation_compute.{gpu.generation}", 1.0)
+    attention_flops = gpu.bf16_dense_tflops * TFLOP * p.compute_efficiency * generation_share
     nvlink = gpu.max_gpus_scaleup_domain >= d.tp and gpu.scaleup_bw_gbps_unidir and gpu.max_gpus_scaleup_domain > 1
     busbw = gpu.scaleup_bw_gbps_unidir * 1e9 * NVLINK_BUSBW_SHARE if nvlink else PCIE_BUSBW_GBPS * 1e9
     pcie = busbw < PCIE_BUSBW_GBPS * 1e9 * 1.01

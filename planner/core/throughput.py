@@ -30,7 +30,8 @@ def _step(d: Deployment, s: Scenario, batch: int, context: float, prefill_tokens
     return step, per_token
 
 
-def _mean_step(d: Deployment, micro: float, context: float, tokens_per_seq: int, prefill: float, prompt_len: int) -> Step:
+def _mean_step(d: Deployment, micro: float, context: float, tokens_per_seq: int, prefill: float,
+               prompt_len: int) -> Step:
     """The mean step when `prefill` prompt tokens per step (over all replicas) arrive with the decodes.
 
     Engines do not spread prompts thinly over the steps: a step takes a whole chunk, up to the batched-token
