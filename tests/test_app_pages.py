@@ -11,7 +11,8 @@ from planner.report.wording import decision_line
 from planner.search.recommend import shortfall
 from ui.widgets import escape_md
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from app_page import open_page
+
 QWEN = "Qwen/Qwen3-Next-80B-A3B-Instruct"
 SHARE = dict(model=QWEN, gpu="h200-sxm", gpus="2", weights="bf16")
 HOSTILE = dict(gpus="-3", input_len="1e40", gpu_memory_utilization="nan", gpu="<script>alert(1)</script>",
@@ -19,17 +20,7 @@ HOSTILE = dict(gpus="-3", input_len="1e40", gpu_memory_utilization="nan", gpu="<
 
 
 def _open(query: dict, page: str | None = None, imported: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if imported:
-        at.session_state["imported_models"] = imported
-    if page is None:
-        at.query_params.update(query)
-        return at.run()
-    at.run()  # the default page first: switch_page needs the navigation registry
-    at.query_params.clear()
-    at.query_params.update(query)
-    at.switch_page(page)
-    return at.run()
+    return open_page(page, query, 60, {"imported_models": imported} if imported else None)
 
 
 def _metrics(at) -> dict:

@@ -3,8 +3,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
+from app_page import APP, open_page
+
 SHARE = dict(model="Qwen/Qwen3-8B", gpu="h100-sxm", gpus="1", weights="bf16", concurrency="8", tpot_ms_max="20")
 
 
@@ -14,12 +14,7 @@ def _download_buttons(at):
 
 def _open(query: dict) -> AppTest:
     """Through app.py like the other page tests (running app_pages/report.py alone would shadow `planner`)."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()  # the default page first: switch_page needs the navigation registry
-    at.query_params.clear()
-    at.query_params.update(query)
-    at.switch_page("app_pages/report.py")
-    return at.run()
+    return open_page("app_pages/report.py", query, 60)
 
 
 def test_report_page_offers_the_pdf_for_the_shared_scenario():

@@ -97,14 +97,9 @@ def test_no_demand_no_section(tmp_path):
 
 
 def test_report_page_keeps_the_demand_in_its_link():
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.run()
-    at.query_params.clear()
-    at.query_params.update(dict(model="Qwen/Qwen3-8B", gpu="h100-sxm", gpus="1", weights="bf16", requests_per_s="3",
-                                api_usd_per_m_output="2", api_usd_per_m_input="-1"))
-    at.switch_page("app_pages/report.py")
-    at.run()
+    from app_page import open_page
+    at = open_page("app_pages/report.py", dict(model="Qwen/Qwen3-8B", gpu="h100-sxm", gpus="1", weights="bf16",
+                                               requests_per_s="3", api_usd_per_m_output="2", api_usd_per_m_input="-1"))
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.warning) == 1 and "api\\_usd\\_per\\_m\\_input" in at.warning[0].value  # named, the rest kept
     assert at.number_input(key="report_requests_per_s").value == 3

@@ -11,19 +11,15 @@ import planner
 from planner.core import tco
 from planner.search.demand import compare_options, cost_curves
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from app_page import APP, open_page
+
 QWEN = "Qwen/Qwen3-Next-80B-A3B-Instruct"
 LINK = dict(model=QWEN, gpu="h100-sxm", gpus="4", weights="bf16", input_len="4000", output_len="500",
             ttft_ms_max="2000", tpot_ms_max="50", requests_per_s="2")
 
 
 def _open(query: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.run()  # the default page first: switch_page needs the navigation registry
-    at.query_params.clear()
-    at.query_params.update(query)
-    at.switch_page("app_pages/tco.py")
-    return at.run()
+    return open_page("app_pages/tco.py", query)
 
 
 def _planner(requests_per_s=2.0, **prices):

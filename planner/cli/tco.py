@@ -11,11 +11,12 @@ import sys
 
 from pydantic import ValidationError
 
-FLAGS = [  # (flag, type, help): exactly the flags of issue 13
-    ("model", str, "Hugging Face id of a catalog model"), ("gpu", str, "GPU id from data/gpus.csv"),
-    ("gpus", int, "GPUs per replica"), ("engine", str, "vllm, sglang, trtllm, llamacpp or transformers"),
-    ("weights", str, "weight format, e.g. bf16, fp8"), ("input-len", int, "prompt tokens"),
-    ("output-len", int, "generated tokens"), ("requests-per-s", float, "peak demand, requests per second"),
+from .flags import SCENARIO_FLAGS
+
+_SCENARIO_FLAGS = {flag: (typ, help_text) for flag, typ, help_text in SCENARIO_FLAGS}
+FLAGS = [  # (flag, type, help): exactly the flags of issue 13, the scenario's as every subcommand has them
+    *((flag, *_SCENARIO_FLAGS[flag]) for flag in ("model", "gpu", "engine", "weights", "input-len", "output-len")),
+    ("gpus", int, "GPUs per replica"), ("requests-per-s", float, "peak demand, requests per second"),
     ("ttft-ms-max", float, "service target: time to first token (ms)"),
     ("tpot-ms-max", float, "service target: time per output token (ms)"),
     ("usd-per-gpu-hour", float, "rent price (default: the catalog's)"),

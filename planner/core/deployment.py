@@ -125,8 +125,8 @@ class Deployment:
     def layers_fixed_s(self) -> float:
         """Launches and small kernels of one pass through this GPU's layers."""
         m = self.model
-        moe = m.moe_layers * self.constants["moe_layer_overhead_us"] if m.is_moe else 0.0
-        return (m.num_layers * self.engine.layer_overhead_us + moe) / self.pp * US
+        return (m.num_layers * self.engine.layer_overhead_us
+                + m.moe_layers * self.constants["moe_layer_overhead_us"]) / self.pp * US
 
     @cached_property
     def attention_terms(self) -> tuple[float, tuple[tuple[float, int | None], ...]]:

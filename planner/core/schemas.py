@@ -157,3 +157,8 @@ class GpuSpec(Frozen):
     price_is_list: bool = True          # False when the catalog price is derived or undated, not a dated list price
     spec_source: str
     notes: str
+
+    @property
+    def scaleup_fabric(self) -> str:
+        """`mesh` when every GPU links straight to every peer (AMD Infinity Fabric), else `switch` (NVSwitch, PCIe)."""
+        return "mesh" if "full mesh" in self.scaleup_interconnect.lower() else "switch"

@@ -57,6 +57,11 @@ class Step:
     def total(self) -> float:
         return self.weights + self.attention + self.state + self.communication + self.fixed + self.per_sequence
 
+    def blend(self, other: Step, share: float) -> Step:
+        """The mean of `share` of these steps and `1 - share` of `other`."""
+        keep = 1 - share
+        return Step(*(share * getattr(self, f) + keep * getattr(other, f) for f in self.__slots__))
+
 
 @dataclass(frozen=True)
 class Rates:
@@ -106,7 +111,7 @@ def rates(d: Deployment) -> Rates:
     pcie = busbw < PCIE_BUSBW_GBPS * 1e9 * 1.01
     return Rates(gpu.mem_bw_tbps * TB * weight_eff, gpu.mem_bw_tbps * TB * eff, flops, attention_flops or flops, busbw,
                  p.allreduce_latency_us * US * (PCIE_LATENCY_FACTOR if pcie else 1.0),
-                 c[f"allreduce_hop_us.{'mesh' if 'full mesh' in gpu.scaleup_interconnect.lower() else 'switch'}"] * US,
+                 c[f"allreduce_hop_us.{gpu.scaleup_fabric}"] * US,
                  c["alltoall_latency_us"] * US,
                  c["ep_imbalance"] if d.ep > 1 else 1.0, c["attention_efficiency"])
 

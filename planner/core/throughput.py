@@ -44,10 +44,7 @@ def _mean_step(d: Deployment, micro: float, context: float, tokens_per_seq: int,
         return decode_step(d, micro, context, tokens_per_seq, prefill, prompt_len)
     share = prefill / chunk  # of the steps that carry a chunk
     full, none = decode_steps(d, micro, context, tokens_per_seq, (chunk, 0.0), prompt_len)
-    keep = 1 - share
-    return Step(share * full.weights + keep * none.weights, share * full.attention + keep * none.attention,
-                share * full.state + keep * none.state, share * full.communication + keep * none.communication,
-                share * full.fixed + keep * none.fixed, share * full.per_sequence + keep * none.per_sequence)
+    return full.blend(none, share)
 
 
 def _bound(step: Step) -> str:

@@ -96,11 +96,15 @@ class ResponseReader:
             self._state, self.keep_alive = "close", False
         return True
 
-    def _length(self, out) -> bool:
+    def _take(self, out) -> None:
+        """Move up to the `_left` bytes still owed by the body from the buffer to `out`."""
         take = bytes(self._buf[: self._left])
         del self._buf[: len(take)]
         out += take
         self._left -= len(take)
+
+    def _length(self, out) -> bool:
+        self._take(out)
         self.done = self._left == 0
         return True
 
@@ -121,10 +125,7 @@ class ResponseReader:
         return True
 
     def _data(self, out) -> bool:
-        take = bytes(self._buf[: self._left])
-        del self._buf[: len(take)]
-        out += take
-        self._left -= len(take)
+        self._take(out)
         if self._left == 0:
             self._state = "crlf"
         return True
