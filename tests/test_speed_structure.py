@@ -30,6 +30,23 @@ def test_a_prompt_chunk_is_not_free_under_the_weight_reads():
         speed.decode_step(d, batch, context, 1, full, 8192).total)
 
 
+def test_a_step_takes_the_prompts_that_wait_not_a_whole_budget():
+    # Qwen3-235B on 8 x B200, 100 requests of 500 + 500 tokens: a fifth of a prompt arrives per step.
+    d = _deployment(model="Qwen/Qwen3-235B-A22B", gpu="b200-hgx", gpus=8, engine="sglang", input_len=500,
+                    output_len=500)
+    batch, context, prefill = 100, 750, 99 * 500 / 500
+    one, idle = speed.decode_steps(d, batch, context, 1, (500, 0.0), 500)
+    random = throughput._mean_step(d, batch, context, 1, prefill, 500, lockstep=False)
+    assert random.total == pytest.approx(one.blend(idle, prefill / 500).total)
+    # equal requests finish and return together: their 50,000 prompt tokens fill whole budgets
+    budget = d.max_num_batched_tokens - batch
+    wave, _ = speed.decode_steps(d, batch, context, 1, (budget, 0.0), 500)
+    lockstep = throughput._mean_step(d, batch, context, 1, prefill, 500, lockstep=True)
+    assert lockstep.total == pytest.approx(wave.blend(idle, prefill / budget).total)
+    # a whole budget is compute-bound; one prompt at a time rides partly under the weight reads
+    assert lockstep.total > random.total
+
+
 @pytest.mark.parametrize("model,gpu,low", [("meta-llama/Llama-3.1-8B", "h100-sxm", "fp8"),
                                            ("meta-llama/Llama-3.1-70B", "b200-hgx", "nvfp4")])
 def test_attention_runs_at_the_bf16_rate_whatever_the_weights(model, gpu, low):

@@ -23,7 +23,8 @@ def _step(d: Deployment, s: Scenario, batch: int, context: float, prefill_tokens
     """(per-stage step, seconds per generated token of one sequence)."""
     pp = d.pp
     micro = max(1.0, batch / pp)
-    step = _mean_step(d, micro, context, 1 + d.spec_tokens, prefill_tokens / pp, s.input_len)
+    step = _mean_step(d, micro, context, 1 + d.spec_tokens, prefill_tokens / pp, s.input_len,
+                      s.arrival_pattern == "lockstep")
     per_token = pp * step.total * _decode_factor(s)
     if d.spec_tokens:
         per_token /= d.acceptance_length
@@ -31,19 +32,23 @@ def _step(d: Deployment, s: Scenario, batch: int, context: float, prefill_tokens
 
 
 def _mean_step(d: Deployment, micro: float, context: float, tokens_per_seq: int, prefill: float,
-               prompt_len: int) -> Step:
+               prompt_len: int, lockstep: bool = False) -> Step:
     """The mean step when `prefill` prompt tokens per step (over all replicas) arrive with the decodes.
 
-    Engines do not spread prompts thinly over the steps: a step takes a whole chunk, up to the batched-token
-    budget left after the decodes, and the steps between chunks only decode. The mean of a compute-bound
-    chunk step and memory-bound decode steps is slower than one step carrying the average prompt tokens,
-    which would ride free under the weight reads (vLLM/TensorRT-LLM chunked prefill, SGLang prefill batches).
+    Engines do not spread prompts thinly over the steps: a step takes the prompts that are waiting, up to
+    the batched-token budget left after the decodes, and the steps in between only decode. Closed-loop
+    clients with equal lengths send a wave of prompts together; prompts of varied lengths arrive one at a
+    time. The mean of prompt-carrying and decode-only steps is slower than one step carrying the average
+    prompt tokens, which would ride free under the weight reads (vLLM/TensorRT-LLM chunked prefill, SGLang
+    prefill batches).
     """
     chunk = max(1.0, d.max_num_batched_tokens - micro / d.dp * tokens_per_seq) * d.dp
-    if prefill <= 0 or prefill >= chunk:
+    waiting = (micro if lockstep else d.dp) * prompt_len  # a wave of equal requests, or one prompt per replica
+    load = min(chunk, max(waiting, prefill))  # prompt tokens of a step that takes prompts
+    if prefill <= 0 or prefill >= load:
         return decode_step(d, micro, context, tokens_per_seq, prefill, prompt_len)
-    share = prefill / chunk  # of the steps that carry a chunk
-    full, none = decode_steps(d, micro, context, tokens_per_seq, (chunk, 0.0), prompt_len)
+    share = prefill / load  # of the steps that take prompts
+    full, none = decode_steps(d, micro, context, tokens_per_seq, (load, 0.0), prompt_len)
     return full.blend(none, share)
 
 
