@@ -26,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_engines as fe  # noqa: E402
+from priors import forget  # noqa: E402
 from planner.core import catalog, uncertainty  # noqa: E402
 from planner.core import constants as consts  # noqa: E402
 
@@ -49,7 +50,8 @@ def loso(rows: list[dict], base: consts.Constants, evals: int) -> tuple[list[dic
     for source, idx in sorted(by_source.items(), key=lambda kv: -len(kv[1])):
         keep = [i for i in range(len(rows)) if i not in set(idx)]
         train = [rows[i] for i in keep]
-        held = fe.fit(train, full, evals, {k: m[keep] for k, m in masks.items()})
+        start = forget(full, {rows[i]["case_id"] for i in idx})
+        held = fe.fit(train, start, evals, {k: m[keep] for k, m in masks.items()})
         for i in idx:
             table[i]["out_of_sample"] = fe.predict(rows[i], held)
         print(f"  held out {source[:64]:64} n={len(idx):3d}  median error "

@@ -18,12 +18,13 @@ def _deployment(**kw):
 
 def test_a_prompt_chunk_is_not_free_under_the_weight_reads():
     # gpt-oss-120b on one H200, 8k prompts: ~1,660 prompt tokens per decode step on average. Smeared over
-    # every step they hide under the weight reads; in whole 8k chunks a fifth of the steps are compute-bound.
+    # every step they hide under the weight reads; in whole 8k chunks a fifth of the steps are compute-bound,
+    # about 14 % slower on average.
     d = _deployment(model="openai/gpt-oss-120b", gpu="h200-sxm", engine="trtllm", input_len=8192, output_len=1024)
     batch, context, prefill = 209, 8192 + 512, 208 * 8192 / 1024
     smeared = speed.decode_step(d, batch, context, 1, prefill, 8192).total
     chunked = throughput._mean_step(d, batch, context, 1, prefill, 8192).total
-    assert chunked > 1.15 * smeared
+    assert chunked > 1.1 * smeared
     # a step budget the prompts fill anyway leaves nothing to alternate
     full = d.max_num_batched_tokens - batch
     assert throughput._mean_step(d, batch, context, 1, full, 8192).total == pytest.approx(
@@ -78,6 +79,17 @@ def test_allreduce_latency_grows_per_gpu_on_a_switch_but_not_on_a_full_mesh():
     assert hop > 0
     assert _allreduce_s("h100-sxm", 8) - _allreduce_s("h100-sxm", 2) == pytest.approx(6 * hop)
     assert _allreduce_s("mi300x", 8) == pytest.approx(_allreduce_s("mi300x", 2))
+
+
+@pytest.mark.parametrize("engine,bandwidth,compute", [("trtllm", 0.55, 0.62), ("vllm", 0.74, 1.0), ("sglang", 0.74, 1.0)])
+def test_4bit_weight_only_moe_kernels_are_each_engines_own(engine, bandwidth, compute):
+    # AIConfigurator's H100 MoE kernel tables: TensorRT-LLM's W4A16 MXFP4 MoE streams and multiplies slower
+    # than vLLM's Triton kernel (which SGLang runs too), relative to the same engine's BF16 MoE
+    def rates(weights):
+        return _deployment(model="openai/gpt-oss-120b", gpu="h100-sxm", engine=engine, weights=weights).rates
+    mxfp4, bf16 = rates("mxfp4"), rates("bf16")
+    assert mxfp4.weights_bps / bf16.weights_bps == pytest.approx(bandwidth)
+    assert mxfp4.flops / bf16.flops == pytest.approx(compute)
 
 
 def test_sglang_reads_vllms_kernel_efficiencies():

@@ -61,6 +61,10 @@ class Constants:
             table[name] = Constant(name, float(value), c.low, c.high, c.unit, c.status, c.source)
         return Constants(table)
 
+    def without(self, names: set[str]) -> Constants:
+        """A new set lacking some rows (an override removed falls back to its generic constant)."""
+        return Constants({k: c for k, c in self._table.items() if k not in names})
+
     def __eq__(self, other) -> bool:
         return isinstance(other, Constants) and self._key == other._key
 

@@ -123,9 +123,12 @@ class Deployment:
 
     @cached_property
     def layers_fixed_s(self) -> float:
-        """Launches and small kernels of one pass through this GPU's layers."""
+        """Launches and small kernels of one pass through this GPU's layers. An engine measured on one GPU
+        generation only may carry its own per-layer cost there (`<engine>.layer_overhead_us.<generation>`)."""
         m = self.model
-        return (m.num_layers * self.engine.layer_overhead_us
+        per_layer = self.constants.get(f"{self.engine.id}.layer_overhead_us.{self.gpu.generation}",
+                                       self.engine.layer_overhead_us)
+        return (m.num_layers * per_layer
                 + m.moe_layers * self.constants["moe_layer_overhead_us"]) / self.pp * US
 
     @cached_property

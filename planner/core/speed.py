@@ -95,15 +95,23 @@ def dense_per_gpu(d: Deployment) -> tuple[float, float]:
     return nbytes, params
 
 
+def _kernel_constant(c, engine: str, name: str) -> float:
+    """A kernel constant of an engine's own kernels (`<engine>.<name>`) where they differ, else the shared one."""
+    return c.get(f"{engine}.{name}", c[name])
+
+
 def rates(d: Deployment) -> Rates:
     gpu, c, p = d.gpu, d.constants, d.engine
     eff = p.mem_efficiency * c.get(f"generation_bw.{gpu.generation}", c["generation_bw.other"]) * c.get(f"gpu_bw.{gpu.id}", 1.0)
-    weight_eff = eff * c[f"format_bw.{kernel_class(d.fmt, gpu)}"]
+    kernels, cls = p.kernels_from or p.id, kernel_class(d.fmt, gpu)
+    weight_eff = eff * _kernel_constant(c, kernels, f"format_bw.{cls}")
     peak = compute_tflops(d.fmt, gpu)
     generation_share = c.get(f"generation_compute.{gpu.generation}", 1.0)
     share = generation_share
     if gpu.fp4_dense_tflops and peak == gpu.fp4_dense_tflops:  # FP4 GEMMs reach less of their doubled peak
         share *= c["fp4_compute_share"]
+    if cls == "weight_only_4bit":  # the GEMM dequantises 4-bit weights in its main loop
+        share *= _kernel_constant(c, kernels, "weight_only_4bit_compute_share")
     flops = peak * TFLOP * p.compute_efficiency * share
     attention_flops = gpu.bf16_dense_tflops * TFLOP * p.compute_efficiency * generation_share
     nvlink = gpu.max_gpus_scaleup_domain >= d.tp and gpu.scaleup_bw_gbps_unidir and gpu.max_gpus_scaleup_domain > 1
