@@ -19,6 +19,13 @@ from .speed import Step, decode_step, decode_steps, prefill_time
 from .units import MS
 
 
+# Serving benchmarks send the first `concurrency` prompts at once and keep `concurrency` in flight after:
+# with the recommended num_prompts = 5 x concurrency a fifth of the requests arrive in that first wave
+# (sgl-cookbook §5.1.3 "Recommended: num_prompts = concurrency x 5"; vLLM recipes GPT-OSS.md "at least
+# five times of the --max-concurrency"; sglang bench_serving releases them together at --request-rate inf).
+STARTUP_WAVE_SHARE = 0.2
+
+
 def _step(d: Deployment, s: Scenario, batch: int, context: float, prefill_tokens: float) -> tuple[Step, float]:
     """(per-stage step, seconds per generated token of one sequence)."""
     pp = d.pp
@@ -89,10 +96,11 @@ def figures(d: Deployment, s: Scenario, concurrency: int, running: int) -> Figur
     steady = _ttft_overhead_s(d, s) + prefill_one + 0.5 * busy + chunks * (step.attention + step.state) * d.pp + queue
     # throughput counts each prompt's prefill once: it is already spread over the decode steps
     e2e_steady = steady + (lo - 1) * tpot
-    if s.arrival_pattern == "lockstep":
-        ttft = steady + max(0.0, _wave_wait(d, s, running, prefill_one) - prefill_one)
-    else:
-        ttft = steady + _random_wait(d, running, prefill_one, e2e_steady)
+    wave = max(0.0, _wave_wait(d, s, running, prefill_one) - prefill_one)
+    if s.arrival_pattern == "lockstep":  # every wave returns together
+        ttft = steady + wave
+    else:  # only the benchmark's first wave arrives at once
+        ttft = steady + _random_wait(d, running, prefill_one, e2e_steady) + STARTUP_WAVE_SHARE * wave
     return Figures(concurrency, running, ttft / MS, tpot / MS,
                    tpot * (d.acceptance_length or 1) / MS if d.spec_tokens else tpot / MS,
                    concurrency * lo / e2e_steady, 1 / tpot, ttft + (lo - 1) * tpot,
@@ -115,18 +123,18 @@ def performance(f: Figures) -> Performance:
 def _wave_wait(d: Deployment, s: Scenario, running: int, prefill_one: float) -> float:
     """Mean time to the end of its own prefill for a prompt arriving with `running - 1` others.
 
-    Closed-loop clients with equal lengths finish together and send their next prompts together;
-    when such a wave holds more prompt tokens than one step's budget, prompts queue behind each
-    other (vllm bench serve at concurrency 256, 2k prompts: mean TTFT 1.4 s; calibration.csv c231).
+    Closed-loop clients send their first prompts together, and with equal lengths they finish and send
+    the next ones together too. The engine prefills such a wave in steps of as many prompts as the
+    batched-token budget holds; a prompt's first token waits for its step and the steps before it (vllm
+    bench serve at concurrency 256, 2k prompts: mean TTFT 1.4 s; calibration.csv c231).
     """
     li, budget = s.input_len, d.max_num_batched_tokens
     wave = math.ceil(running / d.dp)  # each attention replica prefills its own share of the wave
-    if wave <= 1 or li == 0 or wave * li <= budget:
-        return 0.0
-    per_chunk = max(1, budget // li)
-    chunk_time = prefill_time(d, li, per_chunk) * _prefill_factor(s) if per_chunk > 1 else prefill_one
-    burst = math.ceil(wave / per_chunk) * chunk_time
-    return burst * (wave + 1) / (2 * wave)
+    if wave <= 1 or li == 0:
+        return prefill_one
+    per_step = min(wave, max(1, budget // li))
+    step_time = prefill_time(d, li, per_step) * _prefill_factor(s) if per_step > 1 else prefill_one
+    return step_time * (math.ceil(wave / per_step) + 1) / 2
 
 
 def _random_wait(d: Deployment, running: int, prefill_one: float, e2e: float) -> float:
