@@ -67,3 +67,13 @@ def test_a_catalog_spec_cannot_be_changed_in_place():
     assert changed.total_params == spec.total_params - spec.params["embed"] and copy.deepcopy(changed) == changed
     with pytest.raises(TypeError):
         changed.params["lm_head"] = 1
+
+
+def test_an_engine_measured_on_one_gpu_generation_carries_its_own_constant_there():
+    # SGLang on ROCm: one source measures it, so its per-layer cost there is a cited prior of its own
+    c = constants.load()
+    assert c.row("sglang.layer_overhead_us.cdna3").status == "prior"
+    assert profile("sglang", generation="cdna3").layer_overhead_us == c["sglang.layer_overhead_us.cdna3"]
+    assert profile("sglang", generation="hopper").layer_overhead_us == c["sglang.layer_overhead_us"]
+    assert constant_name("sglang", "layer_overhead_us", "cdna3") == "sglang.layer_overhead_us.cdna3"
+    assert constant_name("sglang", "mem_efficiency", "cdna3") == "vllm.mem_efficiency"  # no own value: vLLM's kernels

@@ -40,6 +40,9 @@ class Constants:
     def __getitem__(self, name: str) -> float:
         return self._table[name].value
 
+    def __contains__(self, name: str) -> bool:
+        return name in self._table
+
     def get(self, name: str, default: float) -> float:
         c = self._table.get(name)
         return default if c is None else c.value

@@ -123,12 +123,9 @@ class Deployment:
 
     @cached_property
     def layers_fixed_s(self) -> float:
-        """Launches and small kernels of one pass through this GPU's layers. An engine measured on one GPU
-        generation only may carry its own per-layer cost there (`<engine>.layer_overhead_us.<generation>`)."""
+        """Launches and small kernels of one pass through this GPU's layers."""
         m = self.model
-        per_layer = self.constants.get(f"{self.engine.id}.layer_overhead_us.{self.gpu.generation}",
-                                       self.engine.layer_overhead_us)
-        return (m.num_layers * per_layer
+        return (m.num_layers * self.engine.layer_overhead_us
                 + m.moe_layers * self.constants["moe_layer_overhead_us"]) / self.pp * US
 
     @cached_property
@@ -153,7 +150,8 @@ def resolve(s: Scenario, constants: Constants | None = None) -> Deployment:
     d = _CACHE.get(key)
     if d is not None and d.model is s.model_spec:  # id() of a collected spec can be reused: check identity
         return d
-    engine, gpu = profile(s.engine, constants), s.gpu_spec
+    gpu = s.gpu_spec
+    engine = profile(s.engine, constants, gpu.generation)
     d = Deployment(model=s.model_spec, gpu=gpu, engine=engine, constants=constants, gpus=s.gpus, tp=s.tp_degree,
                    pp=s.pp_degree, ep=s.ep_degree, dp=s.dp_degree, weight_format=s.weight_format,
                    kv_dtype=s.kv_dtype, state_dtype=s.state_dtype, spec_tokens=s.spec_tokens,

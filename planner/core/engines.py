@@ -160,18 +160,26 @@ def rules(engine_id: str) -> EngineProfile:
         raise ValueError(f"unknown engine {engine_id!r}; allowed: {', '.join(ENGINES)}") from None
 
 
-def profile(engine_id: str, constants: Constants | None = None) -> EngineProfile:
-    """The engine's rules with its speed constants (data/engine_constants.csv unless `constants` is given)."""
+def profile(engine_id: str, constants: Constants | None = None, generation: str = "") -> EngineProfile:
+    """The engine's rules with its speed constants (data/engine_constants.csv unless `constants` is given),
+    on a GPU generation where the file holds the engine's own value for it (`constant_name`)."""
     rules(engine_id)  # an unknown id raises, naming the allowed ones
-    return _tuned(engine_id, constants or load())
+    return _tuned(engine_id, constants or load(), generation)
 
 
-def constant_name(engine_id: str, field: str) -> str:
-    """The data/engine_constants.csv row behind an engine's speed constant."""
+def constant_name(engine_id: str, field: str, generation: str = "", constants: Constants | None = None) -> str:
+    """The data/engine_constants.csv row behind an engine's speed constant: `<engine>.<field>.<generation>`
+    where the engine was measured on that GPU generation alone (a cited prior), else `<engine>.<field>`
+    of the engine whose kernels it runs."""
+    if generation:
+        own = f"{engine_id}.{field}.{generation}"
+        if own in (constants or load()):
+            return own
     source = ENGINES[engine_id].kernels_from if field in KERNEL_FIELDS else ""
     return f"{source or engine_id}.{field}"
 
 
-@lru_cache(maxsize=64)
-def _tuned(engine_id: str, constants: Constants) -> EngineProfile:
-    return replace(ENGINES[engine_id], **{f: constants[constant_name(engine_id, f)] for f in TUNED_FIELDS})
+@lru_cache(maxsize=256)
+def _tuned(engine_id: str, constants: Constants, generation: str) -> EngineProfile:
+    return replace(ENGINES[engine_id],
+                   **{f: constants[constant_name(engine_id, f, generation, constants)] for f in TUNED_FIELDS})

@@ -200,9 +200,10 @@ def _status(name: str) -> str:
 def _engine_rows(s: Scenario) -> list[list[str]]:
     """The engine profile's constants in plain words, each with what it is (the appendix; a purchaser never needs
     the code names): only constants with status `fit` are called fitted."""
-    e = profile(s.engine)
+    gen = s.gpu_spec.generation
+    e = profile(s.engine, generation=gen)
     rows = [["What the planner assumes about the serving software", "Value", "What it is"]]
-    rows += [[words, fmt.format(getattr(e, f)), _status(constant_name(s.engine, f))] for words, f, fmt in ENGINE_ROWS]
+    rows += [[words, fmt.format(getattr(e, f)), _status(constant_name(s.engine, f, gen))] for words, f, fmt in ENGINE_ROWS]
     rows.append(["Share of each GPU's memory the software sets aside for the model", f"{e.default_memory_fraction:.0%}",
                  STATUS_WORDS["source"]])
     return rows + _gpu_rows(s)
@@ -222,7 +223,8 @@ def _calibration_text(s: Scenario) -> str:
     c = s.calibration
     if c is None:
         e = constants.load()
-        counts = {st: sum(e.row(constant_name(s.engine, f)).status == st for _, f, _ in ENGINE_ROWS) for st in STATUS_WORDS}
+        names = [constant_name(s.engine, f, s.gpu_spec.generation) for _, f, _ in ENGINE_ROWS]
+        counts = {st: sum(e.row(n).status == st for n in names) for st in STATUS_WORDS}
         return (f"Not calibrated by a probe of your deployment: of its {len(ENGINE_ROWS)} speed constants, {counts['fit']} "
                 f"are fitted to published measurements, {counts['prior']} cited priors, {counts['source']} from its source.")
     overhead = f", TTFT overhead {c.ttft_overhead_ms:g} ms" if c.ttft_overhead_ms is not None else ""
