@@ -132,3 +132,11 @@ def test_the_benchmarks_first_wave_of_prompts_queues_for_its_prefill(monkeypatch
     monkeypatch.setattr(throughput, "STARTUP_WAVE_SHARE", 0.0)
     steady = throughput.figures(d, s, 64, 64).ttft_ms
     assert with_wave - steady == pytest.approx(0.2 * wave * 1000)
+
+
+def test_the_shortest_kernels_are_shorter_on_blackwell():
+    # AIConfigurator's kernel tables: one-token GEMMs and MoE layers take ~0.75 of their H100 time on B200
+    def fixed(gpu):
+        return _deployment(model="Qwen/Qwen3-235B-A22B", gpu=gpu, gpus=8, engine="sglang").layers_fixed_s
+    assert fixed("b200-hgx") == pytest.approx(0.75 * fixed("h200-sxm"))
+    assert fixed("h100-sxm") == pytest.approx(fixed("h200-sxm"))

@@ -123,10 +123,12 @@ class Deployment:
 
     @cached_property
     def layers_fixed_s(self) -> float:
-        """Launches and small kernels of one pass through this GPU's layers."""
+        """Launches and small kernels of one pass through this GPU's layers; the shortest kernels are
+        shorter on some GPU generations (`generation_fixed`)."""
         m = self.model
-        return (m.num_layers * self.engine.layer_overhead_us
-                + m.moe_layers * self.constants["moe_layer_overhead_us"]) / self.pp * US
+        floor = self.constants.get(f"generation_fixed.{self.gpu.generation}", 1.0)
+        return floor * (m.num_layers * self.engine.layer_overhead_us
+                        + m.moe_layers * self.constants["moe_layer_overhead_us"]) / self.pp * US
 
     @cached_property
     def attention_terms(self) -> tuple[float, tuple[tuple[float, int | None], ...]]:

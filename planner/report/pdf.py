@@ -214,6 +214,7 @@ def _gpu_rows(s: Scenario) -> list[list[str]]:
     table, gen = constants.load(), s.gpu_spec.generation
     named = ((f"generation_bw.{gen}", f"Memory bandwidth reached on {family_name(gen)} GPUs, relative to Hopper"),
              (f"generation_compute.{gen}", f"Compute reached on {family_name(gen)} GPUs, relative to Hopper"),
+             (f"generation_fixed.{gen}", f"Fixed time per layer on {family_name(gen)} GPUs, relative to Hopper"),
              (f"gpu_bw.{s.gpu}", f"Memory bandwidth reached on the {s.gpu_spec.name}, relative to its family"))
     names = {c.name for c in table.rows()} - {"generation_bw.hopper"}  # the reference itself: 100 % by definition
     return [[words, f"{table[name]:.0%}", _status(name)] for name, words in named if name in names]
