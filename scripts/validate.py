@@ -54,7 +54,7 @@ def loso(rows: list[dict], base: consts.Constants, evals: int) -> tuple[list[dic
         held = fe.fit(train, start, evals, {k: m[keep] for k, m in masks.items()})
         for i in idx:
             table[i]["out_of_sample"] = fe.predict(rows[i], held)
-        print(f"  held out {source[:64]:64} n={len(idx):3d}  median error "
+        print(f"  held out {_short(source, 64):64} n={len(idx):3d}  median error "
               f"{100 * statistics.median(_ape(table[i], 'out_of_sample') for i in idx):5.1f} %", flush=True)
     return table, full
 
@@ -74,13 +74,18 @@ def report(table: list[dict]) -> None:
         print(f"{label:32} n={len(ts):3d}  in-sample {_median(ts, 'in_sample'):5.1f} %  "
               f"out-of-sample {_median(ts, 'out_of_sample'):5.1f} %")
     for title, key in (("engine x generation", lambda t: f"{t['engine']} x {t['generation']}"),
-                       ("source", lambda t: t["source"][:58])):
+                       ("source", lambda t: _short(t["source"]))):
         groups = defaultdict(list)
         for t in table:
             groups[key(t)].append(t)
         print(f"\n{title:58} {'n':>4} {'in-sample':>10} {'held out':>9}")
         for k, ts in sorted(groups.items(), key=lambda kv: -len(kv[1])):
             print(f"{k:58} {len(ts):4d} {_median(ts, 'in_sample'):9.1f}% {_median(ts, 'out_of_sample'):8.1f}%")
+
+
+def _short(source: str, width: int = 58) -> str:
+    """A source name that fits the table and still tells sources apart (their ends differ)."""
+    return source if len(source) <= width else f"{source[:24]}...{source[-(width - 27):]}"
 
 
 def _residuals(table: list[dict]) -> list[dict]:
