@@ -1,7 +1,8 @@
 """Leave-one-source-out cross-validation of the fitted constants, and the uncertainty bands it yields.
 
 For each source of data/calibration.csv (one publication or benchmark suite, fit_engines.source_of)
-the `fit` constants are refitted on every other source and the held-out source is scored. Prints the
+the `fit` constants are refitted on every other source and the held-out source is scored; a prior set
+from the held-out rows is forgotten in that fold (scripts/priors.py). Prints the
 median error in-sample (one fit on all rows) and out-of-sample per metric group, per engine x GPU
 generation and per source; then writes data/uncertainty.csv, the 10th/90th percentiles of the
 out-of-sample log residuals per figure group and evidence level (planner/core/uncertainty.py), and the
