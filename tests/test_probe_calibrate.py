@@ -80,3 +80,15 @@ def test_saved_runs_round_trip_through_json():
     assert again == run
     assert json.loads(text)["levels"][0]["concurrency"] == 1  # the CLI's shape at the top: the PDF report reads it
     assert load(probe.model_dump_json()).probe == probe  # the CLI's --json output loads too
+
+
+def test_the_prediction_counts_the_probes_own_requests_per_level():
+    # the probe opens `concurrency` requests at once: with only that many per level, all of them are the
+    # start-up wave that queues for its prefill (the planner's default assumes 5 x concurrency requests)
+    scenario = dict(model="Qwen/Qwen3-32B", gpu="h100-sxm", engine="sglang")
+    probe = ProbeResult(url="http://x", model="m", api="chat", input_len=2048, output_len=64,
+                        levels=[_level(16, 100.0, 10.0).model_copy(update={"requests": 16})])
+    predicted = predict(scenario, probe, 16).ttft_ms
+    assert predicted == pytest.approx(estimate(**scenario, input_len=2048, output_len=64, concurrency=16,
+                                               num_prompts=16).performance.ttft_ms)
+    assert predicted > 1.2 * estimate(**scenario, input_len=2048, output_len=64, concurrency=16).performance.ttft_ms

@@ -118,7 +118,7 @@ def test_moe_layers_pay_their_own_fixed_cost():
     assert dense.layers_fixed_s == pytest.approx(dense.model.num_layers * dense.engine.layer_overhead_us * 1e-6)
 
 
-def test_the_benchmarks_first_wave_of_prompts_queues_for_its_prefill(monkeypatch):
+def test_the_benchmarks_first_wave_of_prompts_queues_for_its_prefill():
     # DeepSeek-R1 on 8 x B200, 64 clients with ~4k-token prompts of varied length (sgl-cookbook k025): the
     # first 64 prompts arrive together, ~255k tokens that the engine prefills a budget at a time; with
     # num_prompts = 5 x concurrency they are a fifth of the requests the mean TTFT averages over
@@ -129,9 +129,9 @@ def test_the_benchmarks_first_wave_of_prompts_queues_for_its_prefill(monkeypatch
     wave = throughput._wave_wait(d, s, 64, prefill_one) - prefill_one
     assert wave > 1.0  # seconds on average: the last of the wave waits for ~16 budgets of prompts
     with_wave = throughput.figures(d, s, 64, 64).ttft_ms
-    monkeypatch.setattr(throughput, "STARTUP_WAVE_SHARE", 0.0)
-    steady = throughput.figures(d, s, 64, 64).ttft_ms
-    assert with_wave - steady == pytest.approx(0.2 * wave * 1000)
+    # a benchmark that sends just the 64 prompts has them all arrive at once
+    alone = throughput.figures(d, s.model_copy(update={"num_prompts": 64}), 64, 64).ttft_ms
+    assert alone - with_wave == pytest.approx(0.8 * wave * 1000)
 
 
 def test_the_shortest_kernels_are_shorter_on_blackwell():

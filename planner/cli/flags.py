@@ -16,6 +16,7 @@ SCENARIO_FLAGS = [  # (flag, type, help)
     ("state-dtype", str, "auto, bf16 or fp32 recurrent state"),
     ("arrivals", str, "lockstep (benchmark clients with equal lengths), random (real traffic) or auto (the engine's benchmark tool)"), ("max-num-seqs", int, "engine running-request cap"),
     ("max-num-batched-tokens", int, "engine tokens per step"),
+    ("num-prompts", int, "requests a benchmark sends in all, the first 'concurrency' at once (default 5 x concurrency)"),
 ]
 
 

@@ -63,6 +63,9 @@ class Scenario(BaseModel):
     arrivals: Literal["auto", "lockstep", "random"] = Field(
         "auto", description="lockstep: benchmark clients with equal lengths send their next prompts together; "
                             "random: lengths and arrivals vary, as real traffic; auto: the engine's own benchmark tool")
+    num_prompts: int | None = Field(None, ge=1, le=10_000_000,
+                                    description="requests a benchmark sends in all, the first `concurrency` of them "
+                                                "at once (default 5 x concurrency, as serving recipes recommend)")
     max_num_seqs: int | None = Field(None, ge=1, le=100_000)
     max_num_batched_tokens: int | None = Field(None, ge=16, le=10_000_000)
     calibration: Calibration | None = None

@@ -19,11 +19,11 @@ from .speed import Step, decode_step, decode_steps, prefill_time
 from .units import MS
 
 
-# Serving benchmarks send the first `concurrency` prompts at once and keep `concurrency` in flight after:
-# with the recommended num_prompts = 5 x concurrency a fifth of the requests arrive in that first wave
-# (sgl-cookbook §5.1.3 "Recommended: num_prompts = concurrency x 5"; vLLM recipes GPT-OSS.md "at least
-# five times of the --max-concurrency"; sglang bench_serving releases them together at --request-rate inf).
-STARTUP_WAVE_SHARE = 0.2
+# Serving benchmarks send the first `concurrency` prompts at once and keep `concurrency` in flight after
+# (sglang bench_serving and vllm bench serve at --request-rate inf); the recommended run sends
+# num_prompts = 5 x concurrency (sgl-cookbook §5.1.3 "Recommended: num_prompts = concurrency x 5"; vLLM
+# recipes GPT-OSS.md "at least five times of the --max-concurrency"), a fifth of them in that first wave.
+PROMPTS_PER_CLIENT = 5
 
 
 def _step(d: Deployment, s: Scenario, batch: int, context: float, prefill_tokens: float) -> tuple[Step, float]:
@@ -100,7 +100,7 @@ def figures(d: Deployment, s: Scenario, concurrency: int, running: int) -> Figur
     if s.arrival_pattern == "lockstep":  # every wave returns together
         ttft = steady + wave
     else:  # only the benchmark's first wave arrives at once
-        ttft = steady + _random_wait(d, running, prefill_one, e2e_steady) + STARTUP_WAVE_SHARE * wave
+        ttft = steady + _random_wait(d, running, prefill_one, e2e_steady) + _first_wave_share(s, concurrency) * wave
     return Figures(concurrency, running, ttft / MS, tpot / MS,
                    tpot * (d.acceptance_length or 1) / MS if d.spec_tokens else tpot / MS,
                    concurrency * lo / e2e_steady, 1 / tpot, ttft + (lo - 1) * tpot,
@@ -118,6 +118,12 @@ def performance(f: Figures) -> Performance:
                                                ("state", step.state), ("communication", step.communication),
                                                ("fixed", step.fixed), ("per_sequence", step.per_sequence))},
         bound=_bound(step))
+
+
+def _first_wave_share(s: Scenario, concurrency: int) -> float:
+    """Share of a benchmark's requests that arrive together at its start."""
+    prompts = s.num_prompts or PROMPTS_PER_CLIENT * concurrency
+    return min(concurrency, prompts) / prompts
 
 
 def _wave_wait(d: Deployment, s: Scenario, running: int, prefill_one: float) -> float:

@@ -65,8 +65,9 @@ def predict_estimate(scenario: dict, probe: ProbeResult, concurrency: int, calib
     kw = {k: v for k, v in scenario.items() if k in SCENARIO_KEYS and v is not None}
     if probe.usd_per_gpu_hour is not None:
         kw["usd_per_gpu_hour"] = probe.usd_per_gpu_hour
+    sent = next((lv.requests for lv in probe.levels if lv.concurrency == concurrency), None)
     return estimate(**kw, input_len=probe.measured_input_tokens or probe.input_len, output_len=probe.output_len,
-                    concurrency=concurrency, calibration=calibration)
+                    concurrency=concurrency, num_prompts=sent, calibration=calibration)
 
 
 def predict(scenario: dict, probe: ProbeResult, concurrency: int, calibration: Calibration | None = None) -> Performance:

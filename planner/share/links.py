@@ -28,7 +28,7 @@ DEFAULT_MODEL = "Qwen/Qwen3-Next-80B-A3B-Instruct"
 SCENARIO_KEYS = (
     "model", "gpu", "gpus", "tp", "pp", "ep", "engine", "weights", "kv_dtype", "input_len", "output_len",
     "concurrency", "gpu_memory_utilization", "usd_per_gpu_hour", "spec_tokens", "acceptance_length",
-    "cpu_offload_experts", "state_dtype", "arrivals", "max_num_seqs", "max_num_batched_tokens",
+    "cpu_offload_experts", "state_dtype", "arrivals", "max_num_seqs", "max_num_batched_tokens", "num_prompts",
 )
 _SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
