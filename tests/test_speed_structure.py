@@ -4,6 +4,8 @@ Each test drives the planner's own functions on catalog models and GPUs and asse
 direction and size, so that a refactor or a refit that silently drops it fails here, not only in
 scripts/validate.py.
 """
+import dataclasses
+
 import pytest
 
 from planner.core import constants, speed, throughput
@@ -140,3 +142,14 @@ def test_the_shortest_kernels_are_shorter_on_blackwell():
         return _deployment(model="Qwen/Qwen3-235B-A22B", gpu=gpu, gpus=8, engine="sglang").layers_fixed_s
     assert fixed("b200-hgx") == pytest.approx(0.75 * fixed("h200-sxm"))
     assert fixed("h100-sxm") == pytest.approx(fixed("h200-sxm"))
+
+
+def test_an_overlapping_scheduler_sends_the_first_token_one_step_late():
+    # SGLang launches step n+1 before it processes step n's output (zero-overhead batch scheduler)
+    s = Scenario(model="Qwen/Qwen3-235B-A22B", gpu="b200-hgx", gpus=8, engine="sglang", input_len=610,
+                 output_len=421, concurrency=1)
+    d = resolve(s)
+    assert d.engine.overlap_schedule and not profile("vllm").overlap_schedule
+    plain = dataclasses.replace(d, engine=dataclasses.replace(d.engine, overlap_schedule=False))
+    late, on_time = throughput.figures(d, s, 1, 1), throughput.figures(plain, s, 1, 1)
+    assert late.ttft_ms - on_time.ttft_ms == pytest.approx(late.tpot_ms)

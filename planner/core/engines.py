@@ -58,6 +58,11 @@ class EngineProfile:
     # how the engine's own benchmark tool sends requests, the default of Scenario.arrivals: "lockstep" when
     # closed-loop clients with equal lengths finish and re-send together, "random" when lengths vary
     bench_arrivals: str = "lockstep"
+    # the scheduler launches step n+1 before it processes step n's output: a request's first token leaves one
+    # decode step after its prefill (SGLang's zero-overhead batch scheduler, lmsys.org/blog/2024-12-04-sglang-v0-4;
+    # TensorRT-LLM's PyTorch backend does the same, docs/source/features/overlap-scheduler.md: "introduces one
+    # extra decoding step", but the TensorRT-LLM rows of data/calibration.csv come from its C++ runtime)
+    overlap_schedule: bool = False
     kernels_from: str = ""            # the engine whose GEMM, MoE and attention kernels this one runs (KERNEL_FIELDS)
     # speed constants (data/engine_constants.csv, filled in by `profile`) -------------------------------
     mem_efficiency: float = 0.0       # η_m: fraction of HBM bandwidth reached by decode
@@ -114,7 +119,7 @@ SGLANG = EngineProfile(
     bench_arrivals="random",            # bench_serving --random-range-ratio 0.0: lengths uniform in [1, L]
     # the same GEMM and attention kernels as vLLM: cuBLAS and CUTLASS FP8 GEMMs, the Triton fused_moe kernel
     # (sglang/srt/layers/moe/fused_moe_triton is vLLM's), FlashInfer attention; the fit pools both engines' rows
-    kernels_from="vllm",
+    kernels_from="vllm", overlap_schedule=True,  # on unless --disable-overlap-schedule
     max_batch_large_gpu=2048, max_batch_small_gpu=1024,  # req_to_token_pool caps running requests
     max_batched_tokens_large_gpu=16384, max_batched_tokens_small_gpu=8192)  # chunked_prefill_size
 

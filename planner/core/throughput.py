@@ -93,7 +93,9 @@ def figures(d: Deployment, s: Scenario, concurrency: int, running: int) -> Figur
         queue = (concurrency - running) / running * (lo * tpot)
     chunks = math.ceil(li / d.max_num_batched_tokens) if li else 0
     busy = tpot if running > 1 else 0.0  # a new prompt waits for the step in flight, then shares steps
-    steady = _ttft_overhead_s(d, s) + prefill_one + 0.5 * busy + chunks * (step.attention + step.state) * d.pp + queue
+    late = tpot if d.engine.overlap_schedule else 0.0  # the first token leaves one step after the prefill
+    steady = (_ttft_overhead_s(d, s) + prefill_one + 0.5 * busy + late + chunks * (step.attention + step.state) * d.pp
+              + queue)
     # throughput counts each prompt's prefill once: it is already spread over the decode steps
     e2e_steady = steady + (lo - 1) * tpot
     wave = max(0.0, _wave_wait(d, s, running, prefill_one) - prefill_one)
