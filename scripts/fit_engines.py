@@ -114,8 +114,17 @@ def fit(rows: list[dict], base: consts.Constants, evals: int = 40, masks: dict |
     def at(x):
         return base.replace(dict(zip(names, x)))
 
+    last: dict[bytes, np.ndarray] = {}  # least_squares asks for the Jacobian where it just took the residuals
+
+    def row_res(x):
+        key = x.tobytes()
+        if key not in last:
+            last.clear()
+            last[key] = residuals(rows, at(x))
+        return last[key]
+
     def row_jac(x):
-        ref = residuals(rows, at(x))
+        ref = row_res(x)
         J = np.zeros((len(rows), len(x)))
         for j, k in enumerate(live):
             h = 1e-3 * (k.high - k.low) * (1 if x[j] + 1e-3 * (k.high - k.low) <= k.high else -1)
@@ -129,7 +138,7 @@ def fit(rows: list[dict], base: consts.Constants, evals: int = 40, masks: dict |
     lo, hi = np.array([k.low for k in live]), np.array([k.high for k in live])
     mid, w = (lo + hi) / 2, PRIOR_WEIGHT / (hi - lo)
 
-    result = least_squares(lambda x: np.concatenate([residuals(rows, at(x)), w * (x - mid)]), x0,
+    result = least_squares(lambda x: np.concatenate([row_res(x), w * (x - mid)]), x0,
                            jac=lambda x: np.vstack([row_jac(x), np.diag(w)]), loss="soft_l1", f_scale=0.1,
                            bounds=(lo, hi), max_nfev=evals)
     return at(result.x)

@@ -150,10 +150,9 @@ def coverage(res: list[dict], spread: float = 1.0) -> tuple[float, float]:
         train = [t for t in res if t["source"] != src]
         for t in (t for t in res if t["source"] == src):
             q10, q90, _ = cell(train, t["group"], t["evidence"], spread)
-            pred = t["out_of_sample"]  # a rate of a time group inverts its interval, as uncertainty.multipliers does
-            lo, hi = (pred * math.exp(-q90), pred * math.exp(-q10)) if t["sign"] > 0 else (pred * math.exp(q10), pred * math.exp(q90))
-            inside.append(lo <= t["measured"] <= hi)
-            widths.append((hi - lo) / pred)
+            low, high = uncertainty.interval(q10, q90, t["sign"])
+            inside.append(low * t["out_of_sample"] <= t["measured"] <= high * t["out_of_sample"])
+            widths.append(high - low)
     return sum(inside) / len(inside), statistics.median(widths)
 
 

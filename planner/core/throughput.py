@@ -98,7 +98,7 @@ def figures(d: Deployment, s: Scenario, concurrency: int, running: int) -> Figur
               + queue)
     # throughput counts each prompt's prefill once: it is already spread over the decode steps
     e2e_steady = steady + (lo - 1) * tpot
-    wave = max(0.0, _wave_wait(d, s, running, prefill_one) - prefill_one)
+    wave = _wave_wait(d, s, running, prefill_one)
     if s.arrival_pattern == "lockstep":  # every wave returns together
         ttft = steady + wave
     else:  # only the benchmark's first wave arrives at once
@@ -129,7 +129,7 @@ def _first_wave_share(s: Scenario, concurrency: int) -> float:
 
 
 def _wave_wait(d: Deployment, s: Scenario, running: int, prefill_one: float) -> float:
-    """Mean time to the end of its own prefill for a prompt arriving with `running - 1` others.
+    """Mean wait, beyond its own prefill, of a prompt arriving with `running - 1` others.
 
     Closed-loop clients send their first prompts together, and with equal lengths they finish and send
     the next ones together too. The engine prefills such a wave in steps of as many prompts as the
@@ -139,10 +139,10 @@ def _wave_wait(d: Deployment, s: Scenario, running: int, prefill_one: float) -> 
     li, budget = s.input_len, d.max_num_batched_tokens
     wave = math.ceil(running / d.dp)  # each attention replica prefills its own share of the wave
     if wave <= 1 or li == 0:
-        return prefill_one
+        return 0.0
     per_step = min(wave, max(1, budget // li))
     step_time = prefill_time(d, li, per_step) * _prefill_factor(s) if per_step > 1 else prefill_one
-    return step_time * (math.ceil(wave / per_step) + 1) / 2
+    return max(0.0, step_time * (math.ceil(wave / per_step) + 1) / 2 - prefill_one)
 
 
 def _random_wait(d: Deployment, running: int, prefill_one: float, e2e: float) -> float:

@@ -28,10 +28,8 @@ GROUPS = ("output_tokens_per_s", "tpot_ms", "ttft_ms")
 FIGURES = {"output_tokens_per_s": ("output_tokens_per_s", 1), "tpot_ms": ("tpot_ms", 1), "itl_ms": ("tpot_ms", 1),
            "output_tokens_per_s_per_user": ("tpot_ms", -1), "ttft_ms": ("ttft_ms", 1),
            "prefill_tokens_per_s": ("ttft_ms", -1)}
-# calibration.csv metric -> (group, orientation): the rows each group's residuals and evidence come from
-METRIC_GROUP = {"output_tokens_per_s": ("output_tokens_per_s", 1), "tpot_ms": ("tpot_ms", 1), "itl_ms": ("tpot_ms", 1),
-                "output_tokens_per_s_per_user": ("tpot_ms", -1), "ttft_ms": ("ttft_ms", 1),
-                "prefill_tokens_per_s": ("ttft_ms", -1)}
+# calibration.csv metrics carry the same names as the figures: a row's residual goes to its figure's group
+METRIC_GROUP = FIGURES
 
 
 @dataclass(frozen=True)
@@ -103,4 +101,9 @@ def multipliers(figure: str, level: str) -> tuple[float, float]:
     """(low, high) / prediction for a figure at an evidence level; a rate inverts its time figure's band."""
     group, sign = FIGURES[figure]
     q = quantiles()[(group, level)]
-    return (math.exp(-q.q90), math.exp(-q.q10)) if sign > 0 else (math.exp(q.q10), math.exp(q.q90))
+    return interval(q.q10, q.q90, sign)
+
+
+def interval(q10: float, q90: float, sign: int) -> tuple[float, float]:
+    """(low, high) / prediction from percentiles of r = log(predicted / measured) in the group's orientation."""
+    return (math.exp(-q90), math.exp(-q10)) if sign > 0 else (math.exp(q10), math.exp(q90))

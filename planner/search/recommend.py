@@ -101,14 +101,9 @@ def _layout(engine: str, count: int) -> dict:
 def _target_misses(c: dict, queued: bool, concurrency, list_price: bool, ttft_max, tpot_max, budget,
                    pessimistic: bool = False) -> list[str]:
     misses = []
-    judged, words = ("_high", " at the slow end of its 80 % band") if pessimistic else ("", "")
     if queued:
         misses.append(f"only {c['max_concurrency']} of {concurrency} requests fit at once; the rest queue")
-    tpot, ttft = c["tpot_ms" + judged], c["ttft_ms" + judged]
-    if tpot_max is not None and tpot is not None and tpot > tpot_max:
-        misses.append(f"TPOT {tpot:.3g} ms{words} > {tpot_max:g} ms target")
-    if ttft_max is not None and ttft is not None and ttft > ttft_max:
-        misses.append(f"TTFT {ttft:.3g} ms{words} > {ttft_max:g} ms target")
+    misses += _latency_misses(c, ttft_max, tpot_max, pessimistic)
     if budget is not None and c["usd_per_hour"] is not None and c["usd_per_hour"] > budget:
         misses.append(f"${c['usd_per_hour']:.2f}/hour > ${budget:g}/hour budget")
     if c["usd_per_million_output_tokens"] is None:
@@ -118,22 +113,26 @@ def _target_misses(c: dict, queued: bool, concurrency, list_price: bool, ttft_ma
     return misses
 
 
+def _latency_misses(c: dict, ttft_max, tpot_max, pessimistic: bool) -> list[str]:
+    """TPOT and TTFT above their targets, judged at the slow end of their 80 % bands when pessimistic."""
+    judged, words = ("_high", " at the slow end of its 80 % band") if pessimistic else ("", "")
+    misses = []
+    for name, target in (("TPOT", tpot_max), ("TTFT", ttft_max)):
+        value = c[name.lower() + "_ms" + judged]
+        if target is not None and value is not None and value > target:
+            misses.append(f"{name} {value:.3g} ms{words} > {target:g} ms target")
+    return misses
+
+
 def _at_demand(c: Candidate, update: dict, targets: tuple) -> Candidate:
     """A candidate re-sized for a demand: its bands' slow ends follow the new figures, and a pessimistic
     search judges the targets there again."""
     sized = c.model_copy(update=update)
     if not sized.meets_targets or sized.evidence is None:
         return sized
-    level = sized.evidence
-    highs = dict(ttft_ms_high=sized.ttft_ms * uncertainty.multipliers("ttft_ms", level)[1],
-                 tpot_ms_high=sized.tpot_ms * uncertainty.multipliers("tpot_ms", level)[1],
-                 usd_per_request_high=(sized.usd_per_request / uncertainty.multipliers("output_tokens_per_s", level)[0]
-                                       if sized.usd_per_request else None))
+    highs = _slow_ends(sized.evidence, sized.ttft_ms, sized.tpot_ms, sized.usd_per_request)
     ttft_max, tpot_max, _, pessimistic = targets
-    misses = ([f"TPOT {highs['tpot_ms_high']:.3g} ms at the slow end of its 80 % band > {tpot_max:g} ms target"]
-              if pessimistic and tpot_max is not None and highs["tpot_ms_high"] > tpot_max else [])
-    misses += ([f"TTFT {highs['ttft_ms_high']:.3g} ms at the slow end of its 80 % band > {ttft_max:g} ms target"]
-               if pessimistic and ttft_max is not None and highs["ttft_ms_high"] > ttft_max else [])
+    misses = _latency_misses(highs, ttft_max, tpot_max, True) if pessimistic else []
     if misses:
         highs.update(meets_targets=False, reason="; ".join(misses))
     return sized.model_copy(update=highs)
@@ -142,10 +141,15 @@ def _at_demand(c: Candidate, update: dict, targets: tuple) -> Candidate:
 def _pessimistic_ends(s: Scenario, f, usd_per_request: float | None) -> dict:
     """The slow ends of the 80 % bands of TTFT, TPOT and cost per request, with their evidence."""
     level, _ = uncertainty.evidence(s.engine, s.gpu_spec.generation)
-    slowest = uncertainty.multipliers("output_tokens_per_s", level)[0]
-    return dict(evidence=level, ttft_ms_high=f.ttft_ms * uncertainty.multipliers("ttft_ms", level)[1],
-                tpot_ms_high=f.tpot_ms * uncertainty.multipliers("tpot_ms", level)[1],
-                usd_per_request_high=usd_per_request / slowest if usd_per_request else None)
+    return dict(evidence=level, **_slow_ends(level, f.ttft_ms, f.tpot_ms, usd_per_request))
+
+
+def _slow_ends(level: str, ttft_ms: float, tpot_ms: float, usd_per_request: float | None) -> dict:
+    """`*_high`: each figure at the slow end of its 80 % band at an evidence level (cost follows throughput)."""
+    return dict(ttft_ms_high=ttft_ms * uncertainty.multipliers("ttft_ms", level)[1],
+                tpot_ms_high=tpot_ms * uncertainty.multipliers("tpot_ms", level)[1],
+                usd_per_request_high=(usd_per_request / uncertainty.multipliers("output_tokens_per_s", level)[0]
+                                      if usd_per_request else None))
 
 
 @contextmanager
