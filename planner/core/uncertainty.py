@@ -2,8 +2,11 @@
 
 Intervals come from out-of-sample residuals: scripts/validate.py refits the constants on every source
 of data/calibration.csv but one, scores the held-out source, and writes the 10th and 90th percentiles
-of r = log(predicted / measured) per figure group and evidence level to data/uncertainty.csv. A figure
-predicted as p then gets [p·exp(−q90), p·exp(−q10)] (rates use the inverse of their time figure).
+of r = log(predicted / measured time) per figure group and evidence level to data/uncertainty.csv. Residuals
+are taken as times (a rate's residual is that of its time per token), so the two groups pool what one
+mechanism predicts: `speed` the decode step (throughput, TPOT, ITL, per-user rate) and `latency` the
+prefill (TTFT, prefill rate). A time figure predicted as p then gets [p·exp(−q90), p·exp(−q10)]; a rate
+gets [p·exp(q10), p·exp(q90)].
 Evidence of an engine on a GPU generation: `calibrated` when published measurements of that pair
 exist, `related` when the engine is measured on another generation or another engine on this one,
 `extrapolated` otherwise.
@@ -23,18 +26,18 @@ from . import catalog
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 LEVELS = ("calibrated", "related", "extrapolated")
-GROUPS = ("output_tokens_per_s", "tpot_ms", "ttft_ms")
-# figure -> (group whose residuals it takes, +1 same orientation or -1 for the rate of a time figure)
-FIGURES = {"output_tokens_per_s": ("output_tokens_per_s", 1), "tpot_ms": ("tpot_ms", 1), "itl_ms": ("tpot_ms", 1),
-           "output_tokens_per_s_per_user": ("tpot_ms", -1), "ttft_ms": ("ttft_ms", 1),
-           "prefill_tokens_per_s": ("ttft_ms", -1)}
+GROUPS = ("speed", "latency")
+# figure -> (group whose residuals it takes, +1 for a time, -1 for a rate: its residual is its time's, inverted)
+FIGURES = {"output_tokens_per_s": ("speed", -1), "tpot_ms": ("speed", 1), "itl_ms": ("speed", 1),
+           "output_tokens_per_s_per_user": ("speed", -1), "ttft_ms": ("latency", 1),
+           "prefill_tokens_per_s": ("latency", -1)}
 # calibration.csv metrics carry the same names as the figures: a row's residual goes to its figure's group
 METRIC_GROUP = FIGURES
 
 
 @dataclass(frozen=True)
 class Quantiles:
-    q10: float   # 10th percentile of log(predicted / measured), time orientation for tpot/ttft groups
+    q10: float   # 10th percentile of log(predicted / measured time)
     q90: float
     rows: int    # held-out residuals behind the cell
     source: str
@@ -105,5 +108,5 @@ def multipliers(figure: str, level: str) -> tuple[float, float]:
 
 
 def interval(q10: float, q90: float, sign: int) -> tuple[float, float]:
-    """(low, high) / prediction from percentiles of r = log(predicted / measured) in the group's orientation."""
+    """(low, high) / prediction from percentiles of r = log(predicted / measured time); sign -1 for a rate."""
     return (math.exp(-q90), math.exp(-q10)) if sign > 0 else (math.exp(q10), math.exp(q90))
