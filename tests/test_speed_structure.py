@@ -153,3 +153,21 @@ def test_an_overlapping_scheduler_sends_the_first_token_one_step_late():
     plain = dataclasses.replace(d, engine=dataclasses.replace(d.engine, overlap_schedule=False))
     late, on_time = throughput.figures(d, s, 1, 1), throughput.figures(plain, s, 1, 1)
     assert late.ttft_ms - on_time.ttft_ms == pytest.approx(late.tpot_ms)
+
+
+def test_the_kv_cache_is_read_at_the_engines_attention_kernel_share():
+    # Llama-3.1-8B on one H100, 256 sequences at 8k tokens: the decode step is bound by the KV-cache reads,
+    # which run at the share of HBM peak each engine's attention kernel reaches in AIConfigurator's tables
+    # (data/engine_constants.csv attention_bw.*), not at the weights' GEMV share.
+    c = constants.read()
+    step = {}
+    for engine, kv in (("trtllm", "fp8"), ("sglang", "fp8"), ("vllm", "bf16")):
+        d = _deployment(model="meta-llama/Llama-3.1-8B", gpu="h100-sxm", engine=engine, kv_dtype=kv)
+        kv_bytes = 256 * d.kv_bytes_per_token_per_gpu * 8192
+        share = c[f"attention_bw.{engine}.8bit"] if kv == "fp8" else c["attention_bw.16bit"]
+        assert d.rates.kv_bps == pytest.approx(d.gpu.mem_bw_tbps * 1e12 * share, rel=1e-3)  # Hopper: no generation factor
+        step[engine] = speed.decode_step(d, 256, 8192).attention
+        assert step[engine] == pytest.approx(kv_bytes / d.rates.kv_bps, rel=0.02)
+    # FlashAttention-3 in SGLang reads FP8 at 0.61 of peak, TensorRT-LLM's XQA at 0.85; BF16 is twice the bytes
+    assert 1.3 < step["sglang"] / step["trtllm"] < 1.5
+    assert step["vllm"] > step["sglang"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .memory import VOCAB, kv_bytes_at_context
-from .precision import compute_tflops, kernel_class
+from .precision import compute_tflops, kernel_class, kv_element_bytes
 from .units import MS, TB, TFLOP, US
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ class Rates:
     """What one GPU of the deployment reaches: bytes/s for weights and for KV/state, FLOP/s, collectives."""
     weights_bps: float
     memory_bps: float
+    kv_bps: float           # the decode attention kernel's read of the KV cache
     flops: float
     attention_flops: float  # score and value products run in BF16 whatever the weights' format (FlashAttention)
     busbw_bps: float
@@ -75,7 +76,6 @@ class Rates:
     allreduce_hop_s: float  # added per GPU beyond 2 (a switched fabric's traversals; 0 on a full mesh)
     alltoall_s: float
     ep_imbalance: float     # busiest expert-parallel rank over the mean (1 without ep)
-    attention_efficiency: float
 
 
 def dense_per_gpu(d: Deployment) -> tuple[float, float]:
@@ -100,9 +100,18 @@ def _kernel_constant(c, engine: str, name: str) -> float:
     return c.get(f"{engine}.{name}", c[name])
 
 
+def kv_share(d: Deployment) -> float:
+    """Share of HBM peak the engine's decode attention kernel reads the KV cache at on Hopper: its own
+    kernel where it has one (`attention_bw.<engine>.<16bit|8bit>`), else vLLM's."""
+    c, p = d.constants, d.engine
+    kv = "16bit" if kv_element_bytes(d.kv_dtype, d.model) >= 2 else "8bit"
+    return c.get(f"attention_bw.{p.id}.{kv}", c.get(f"attention_bw.{p.kernels_from}.{kv}", c[f"attention_bw.{kv}"]))
+
+
 def rates(d: Deployment) -> Rates:
     gpu, c, p = d.gpu, d.constants, d.engine
-    eff = p.mem_efficiency * c.get(f"generation_bw.{gpu.generation}", c["generation_bw.other"]) * c.get(f"gpu_bw.{gpu.id}", 1.0)
+    hbm = c.get(f"generation_bw.{gpu.generation}", c["generation_bw.other"]) * c.get(f"gpu_bw.{gpu.id}", 1.0)
+    eff = p.mem_efficiency * hbm
     kernels, cls = p.kernels_from or p.id, kernel_class(d.fmt, gpu)
     weight_eff = eff * _kernel_constant(c, kernels, f"format_bw.{cls}")
     peak = compute_tflops(d.fmt, gpu)
@@ -117,11 +126,12 @@ def rates(d: Deployment) -> Rates:
     nvlink = gpu.max_gpus_scaleup_domain >= d.tp and gpu.scaleup_bw_gbps_unidir and gpu.max_gpus_scaleup_domain > 1
     busbw = gpu.scaleup_bw_gbps_unidir * 1e9 * NVLINK_BUSBW_SHARE if nvlink else PCIE_BUSBW_GBPS * 1e9
     pcie = busbw < PCIE_BUSBW_GBPS * 1e9 * 1.01
-    return Rates(gpu.mem_bw_tbps * TB * weight_eff, gpu.mem_bw_tbps * TB * eff, flops, attention_flops or flops, busbw,
+    return Rates(gpu.mem_bw_tbps * TB * weight_eff, gpu.mem_bw_tbps * TB * eff, gpu.mem_bw_tbps * TB * hbm * kv_share(d),
+                 flops, attention_flops or flops, busbw,
                  p.allreduce_latency_us * US * (PCIE_LATENCY_FACTOR if pcie else 1.0),
                  c[f"allreduce_hop_us.{gpu.scaleup_fabric}"] * US,
                  c["alltoall_latency_us"] * US,
-                 c["ep_imbalance"] if d.ep > 1 else 1.0, c["attention_efficiency"])
+                 c["ep_imbalance"] if d.ep > 1 else 1.0)
 
 
 def communication_terms(d: Deployment) -> tuple[float, float]:
@@ -204,7 +214,7 @@ def decode_steps(d: Deployment, batch: float, context: float, tokens_per_seq: in
     local = batch / d.dp                      # sequences whose attention this GPU runs
     dense_bytes, dense_params = d.dense
     gpu_layers = (m.moe_layers - min(d.cpu_offload_experts, m.moe_layers)) / d.pp
-    kv_s = local * kv_bytes_at_context(d, int(context)) / (r.memory_bps * r.attention_efficiency)
+    kv_s = local * kv_bytes_at_context(d, int(context)) / r.kv_bps
     decode_flops = _attention_flops(d, local * tokens_per_seq, context, causal=False)
     state = 2 * local * d.state_bytes_per_sequence_per_gpu / r.memory_bps
     fixed = d.layers_fixed_s + p.step_overhead_ms * MS
