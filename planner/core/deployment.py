@@ -118,17 +118,17 @@ class Deployment:
         return speed.rates(self)
 
     @cached_property
-    def communication_terms(self) -> tuple[float, float]:
+    def communication_terms(self) -> speed.Collectives:
         return speed.communication_terms(self)
 
     @cached_property
     def layers_fixed_s(self) -> float:
         """Launches and small kernels of one pass through this GPU's layers; the shortest kernels are
         shorter on some GPU generations (`generation_fixed`)."""
-        m = self.model
-        floor = self.constants.get(f"generation_fixed.{self.gpu.generation}", 1.0)
-        return floor * (m.num_layers * self.engine.layer_overhead_us
-                        + m.moe_layers * self.constants["moe_layer_overhead_us"]) / self.pp * US
+        m, c = self.model, self.constants
+        floor = c.get(f"generation_fixed.{self.gpu.generation}", 1.0)
+        return floor * (m.num_layers * self.engine.layer_overhead_us + m.moe_layers * c["moe_layer_overhead_us"]
+                        + speed.gemm_launches(m) * c["gemm_launch_us"]) / self.pp * US
 
     @cached_property
     def attention_terms(self) -> tuple[float, tuple[tuple[float, int | None], ...]]:

@@ -2,7 +2,8 @@
 
 shared/reference/modeling.md §5: decode reads the dense weights, the union of experts the batch
 touches E(1-(1-k/E)^B), the KV cache at the real context and the recurrent state (read + write);
-each operator takes max(bytes / (η_m BW), FLOPs / (η_c F)); tensor parallelism adds two
+each operator takes max(bytes / (η_m BW), FLOPs / (η_c F)), except the grouped expert GEMMs, whose
+weight streaming and FLOPs add (`_expert_time`); tensor parallelism adds two
 all-reduces per layer (α + 2(n-1)/n M / busbw), expert parallelism two all-to-alls per MoE layer,
 and every step pays a fixed per-layer and per-step cost. Prefill is the same sum over chunks of
 at most max_num_batched_tokens tokens, with causal attention FLOPs 2 n_q d_h L^2 per layer.
@@ -10,7 +11,7 @@ at most max_num_batched_tokens tokens, with causal attention FLOPs 2 n_q d_h L^2
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .memory import VOCAB, kv_bytes_at_context
 from .precision import compute_tflops, kernel_class, kv_element_bytes
@@ -18,6 +19,7 @@ from .units import MS, TB, TFLOP, US
 
 if TYPE_CHECKING:
     from .deployment import Deployment
+    from .schemas import ModelSpec
 
 EXPERT = ("expert_up", "expert_down")
 SMALL = ("norm", "router", "attn_small", "linear_small")
@@ -75,7 +77,25 @@ class Rates:
     allreduce_s: float      # latency of one all-reduce between 2 GPUs (PCIe-only parts pay more)
     allreduce_hop_s: float  # added per GPU beyond 2 (a switched fabric's traversals; 0 on a full mesh)
     alltoall_s: float
-    ep_imbalance: float     # busiest expert-parallel rank over the mean (1 without ep)
+    ep_imbalance: float     # expert FLOPs of the busiest expert-parallel rank over the mean (1 without ep)
+
+
+# GEMM kernels of one layer's attention by kind: the qkv and output projections; MLA the fused q/kv
+# down-projection, q_b_proj, the two absorbed kv_b batched matmuls (w_kc, w_vc) and o_proj (DeepSeek-V3);
+# Gated DeltaNet in_proj_qkvz, in_proj_ba and out_proj (Qwen3-Next).
+ATTENTION_GEMMS = {"full": 2, "sliding": 2, "mla": 5, "linear": 3}
+
+
+def gemm_launches(m: ModelSpec) -> int:
+    """GEMM kernels of one pass through the model's layers: each layer's attention (`ATTENTION_GEMMS`), then
+    gate_up + down of a dense MLP, or the router and the shared expert's gate_up + down of an MoE layer (the
+    routed experts are the MoE kernel's own, `moe_layer_overhead_us`). At decode batch sizes each costs a
+    fixed latency beyond its bytes (`gemm_launch_us`), so layers with more GEMMs cost more."""
+    total = 0
+    for g in m.layers:
+        ffn = (1 + (2 if m.shared_expert_intermediate_size else 0)) if g.moe else 2
+        total += g.count * (ATTENTION_GEMMS[g.attention] + ffn)
+    return total
 
 
 def dense_per_gpu(d: Deployment) -> tuple[float, float]:
@@ -134,15 +154,26 @@ def rates(d: Deployment) -> Rates:
                  c["ep_imbalance"] if d.ep > 1 else 1.0)
 
 
-def communication_terms(d: Deployment) -> tuple[float, float]:
-    """(seconds per step, seconds per token of the step) of the tensor-parallel all-reduces (two per layer),
-    expert-parallel all-to-alls (two per MoE layer) and pipeline hand-offs: latency plus bytes / bus bandwidth."""
+class Collectives(NamedTuple):
+    """A step's collectives on one GPU: `fixed_s + per_token_s x tokens`, plus `one_shot_per_token_s` per token
+    while the all-reduce message of fewer than `one_shot_tokens` tokens goes in one stage (`one_shot_bytes`)."""
+    fixed_s: float
+    per_token_s: float
+    one_shot_tokens: float
+    one_shot_per_token_s: float
+
+
+def communication_terms(d: Deployment) -> Collectives:
+    """The tensor-parallel all-reduces (two per layer), expert-parallel all-to-alls (two per MoE layer) and
+    pipeline hand-offs: latency plus bytes / bus bandwidth."""
     m, r, tp, ep = d.model, d.rates, d.tp, d.ep
     layers, token_bytes = m.num_layers / d.pp, m.hidden_size * 2
-    fixed = per_token = 0.0
+    fixed = per_token = one_shot = 0.0
     if tp > 1:
         fixed += 2 * layers * (r.allreduce_s + (tp - 2) * r.allreduce_hop_s)
         per_token += 2 * layers * 2 * (tp - 1) / tp * token_bytes / r.busbw_bps
+        # a one-stage all-reduce reads the whole message from every peer: tp - 1 messages, not 2 (tp - 1) / tp
+        one_shot = 2 * layers * ((tp - 1) - 2 * (tp - 1) / tp) * token_bytes / r.busbw_bps
     if ep > 1 and m.is_moe:
         moe_layers = m.moe_layers / d.pp
         fixed += 2 * moe_layers * r.alltoall_s
@@ -150,13 +181,24 @@ def communication_terms(d: Deployment) -> tuple[float, float]:
     if d.pp > 1:
         fixed += (d.pp - 1) / d.pp * r.allreduce_s
         per_token += (d.pp - 1) / d.pp * token_bytes / r.busbw_bps
-    return fixed, per_token
+    peer_links = r.busbw_bps > PCIE_BUSBW_GBPS * 1e9 * 1.01  # the custom all-reduce needs them
+    below = one_shot_bytes(tp) / token_bytes if tp > 2 and peer_links else 0.0
+    return Collectives(fixed, per_token, below, one_shot)
+
+
+def one_shot_bytes(tp: int) -> float:
+    """Largest all-reduce message the custom all-reduce sends in one stage: every GPU then reads the whole
+    message from each of its tp - 1 peers, instead of 2 (tp - 1) / tp of it in a reduce-scatter + all-gather
+    (vLLM csrc/custom_all_reduce.cuh, which SGLang's is: 1-stage for 2 GPUs, and below 512 KB up to 4 GPUs or
+    256 KB up to 8; AIConfigurator's all-reduce tables grow by (tp - 1) x message / link bandwidth below it)."""
+    return float("inf") if tp <= 2 else 512 * 1024 if tp <= 4 else 256 * 1024 if tp <= 8 else 0.0
 
 
 def communication(d: Deployment, tokens_local: float) -> float:
-    """Collectives of one step with `tokens_local` tokens on this GPU (linear in the tokens)."""
-    fixed, per_token = d.communication_terms
-    return fixed + per_token * tokens_local
+    """Collectives of one step with `tokens_local` tokens on this GPU."""
+    c = d.communication_terms
+    per_token = c.per_token_s + (c.one_shot_per_token_s if tokens_local < c.one_shot_tokens else 0.0)
+    return c.fixed_s + per_token * tokens_local
 
 
 def attention_terms(d: Deployment) -> tuple[float, tuple[tuple[float, int | None], ...]]:
@@ -188,15 +230,27 @@ def expert_terms(d: Deployment) -> tuple[int, int, float, float]:
     return m.num_experts, m.experts_per_token, flops, d.weights.expert_bytes_per_layer_per_gpu / max(1, m.num_experts)
 
 
-def _experts(d: Deployment, layers: float, tokens: float) -> tuple[float, float, float]:
-    """(experts touched per layer, bytes one GPU reads, FLOPs one GPU runs) for `tokens` routed tokens."""
+def _experts(d: Deployment, layers: float, tokens: float) -> tuple[float, float, float, float]:
+    """(experts touched per layer, bytes one GPU reads, FLOPs one GPU runs, the same FLOPs with each touched
+    expert's rows padded to whole tiles) for `tokens` routed tokens."""
     experts, top_k, flops_per_token, bytes_per_expert = d.expert_terms
     if not experts:
-        return 0.0, 0.0, 0.0
+        return 0.0, 0.0, 0.0, 0.0
     touched = expert_union(experts, top_k, tokens)
     rows = tokens * top_k / touched if touched else 0.0  # rows each touched expert multiplies
     padded = max(MOE_TILE_ROWS, rows + MOE_TILE_ROWS / 2) if rows else 0.0  # half a tile wasted on average
-    return touched, bytes_per_expert * layers * touched, flops_per_token * tokens * (padded / rows if rows else 1.0)
+    flops = flops_per_token * tokens
+    return touched, bytes_per_expert * layers * touched, flops, flops * (padded / rows if rows else 1.0)
+
+
+def _expert_time(r: Rates, expert_bytes: float, flops: float, padded_flops: float, imbalance: float = 1.0) -> float:
+    """Seconds of the grouped expert GEMMs: a kernel of its own after the dense GEMMs, which streams each touched
+    expert's weights and then multiplies its rows, so the two add rather than overlap (AIConfigurator's
+    TensorRT-LLM and vLLM MoE tables on H100/H200/B200 between 512 and 8,192 tokens: latency ~ bytes/BW + FLOPs/peak,
+    1.3-2.3x the larger of the two); a row tile padded beyond the rows is the floor at few rows per expert. The busiest
+    expert-parallel rank multiplies `imbalance` times the mean rows; its weight reads are the mean's (power-law over
+    balanced routing ~1.0 at <= 1k tokens, where every rank reads all its experts)."""
+    return max(expert_bytes / r.weights_bps + flops * imbalance / r.flops, padded_flops * imbalance / r.flops)
 
 
 def decode_step(d: Deployment, batch: float, context: float, tokens_per_seq: int = 1, prefill_tokens: float = 0.0,
@@ -223,9 +277,9 @@ def decode_steps(d: Deployment, batch: float, context: float, tokens_per_seq: in
     for prefill_tokens in prefills:
         tokens_local = (batch * tokens_per_seq + prefill_tokens) / d.dp
         routed = (batch * tokens_per_seq + prefill_tokens) / max(1, d.dp // d.ep) if d.ep > 1 else tokens_local
-        touched, expert_bytes, expert_flops = _experts(d, gpu_layers, routed)
-        gemm = max((dense_bytes + expert_bytes * r.ep_imbalance) / r.weights_bps,
-                   (2 * tokens_local * dense_params + expert_flops * r.ep_imbalance) / r.flops)
+        touched, expert_bytes, expert_flops, padded_flops = _experts(d, gpu_layers, routed)
+        gemm = (max(dense_bytes / r.weights_bps, 2 * tokens_local * dense_params / r.flops)
+                + _expert_time(r, expert_bytes, expert_flops, padded_flops, r.ep_imbalance))
         if d.cpu_offload_experts:
             gemm += _cpu_experts_time(d, touched)
         attn_flops = decode_flops
@@ -259,8 +313,9 @@ def prefill_time(d: Deployment, prompt: int, prompts: int = 1) -> float:
     while done < prompt:
         n = min(chunk, prompt - done)
         tokens = n * prompts
-        _, expert_bytes, expert_flops = _experts(d, m.moe_layers / d.pp, tokens)
-        gemm = max((dense_bytes + expert_bytes) / r.weights_bps, (2 * tokens * dense_params + expert_flops) / r.flops)
+        _, expert_bytes, expert_flops, padded_flops = _experts(d, m.moe_layers / d.pp, tokens)
+        gemm = (max(dense_bytes / r.weights_bps, 2 * tokens * dense_params / r.flops)
+                + _expert_time(r, expert_bytes, expert_flops, padded_flops))
         per_prompt = _attention_flops(d, n, done + n / 2, causal=False) if done else _attention_flops(d, n, n, causal=True)
         cached = prompts * kv_bytes_at_context(d, done) if done else 0.0  # the chunks before this one, read back
         attention = max(cached / r.memory_bps, prompts * per_prompt / r.attention_flops)
