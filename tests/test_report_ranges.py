@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 import planner
-from planner.core import constants
+from planner.core import constants, uncertainty
 from planner.report import build_report
 from tests.test_report import _write, squash, text
 
@@ -36,18 +36,19 @@ def test_page_one_gives_each_predicted_figure_its_range_and_evidence(amd_pdf):
     est = planner.estimate(**PINNED)
     p, u = est.performance, est.uncertainty
     page1 = squash(text(amd_pdf, 1))
-    assert u["tpot_ms"].evidence == "calibrated" and u["tpot_ms"].rows == 27  # vLLM on CDNA3, published AMD runs
+    amd_runs = uncertainty.measured_pairs()[("vllm", "cdna3")]  # published vLLM runs on CDNA3 GPUs
+    assert u["tpot_ms"].evidence == "calibrated" and u["tpot_ms"].rows == amd_runs == 38
     for want in (_range(p.ttft_ms, u["ttft_ms"], ",.0f", "ms"), _range(p.tpot_ms, u["tpot_ms"], ",.1f", "ms"),
                  _range(p.output_tokens_per_s_per_user, u["output_tokens_per_s_per_user"], ",.1f")):
         assert want in page1, want
     rate = u["output_tokens_per_s"]
     assert (f"{p.output_tokens_per_s:,.0f} (running batch {p.running_batch:,}); range {rate.low:,.0f}–{rate.high:,.0f}, "
-            f"calibrated · 27 measurements") in page1
+            f"calibrated · {amd_runs} measurements") in page1
     cost = est.cost.usd_per_million_output_tokens
     lo, hi = cost * p.output_tokens_per_s / rate.high, cost * p.output_tokens_per_s / rate.low
     assert f"${cost:,.3f}; range ${lo:,.3f}–${hi:,.3f}, calibrated" in page1  # $/token scales as 1 / throughput
     assert "80 % fell within such a range" in page1
-    assert "Evidence: calibrated (27 published measurements of vLLM (V1) on CDNA3 GPUs)." in page1
+    assert f"Evidence: calibrated ({amd_runs} published measurements of vLLM (V1) on CDNA3 GPUs)." in page1
 
 
 def test_alternatives_table_gives_ranges_and_evidence(amd_pdf):
