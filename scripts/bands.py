@@ -3,7 +3,7 @@
 A held-out row's residual is r = log(predicted / measured time) (a rate's residual is its time per
 token's), grouped by figure group and by the evidence a fit without the row's source had for its engine
 x GPU generation. A band cell is the 10th-90th percentile of its group and level, widened about its median
-until 80 % of held-out sources' measurements fall inside (planner/core/uncertainty.py reads the result).
+until 80 % of the cell's held-out measurements fall inside (planner/core/uncertainty.py reads the result).
 """
 from __future__ import annotations
 
@@ -62,39 +62,55 @@ def cell(res: list[dict], group: str, level: str, spread: float = 1.0) -> tuple[
     return q50 + spread * (q10 - q50), q50 + spread * (q90 - q50), len(pool)
 
 
-def write_bands(res: list[dict], path: Path, spread: dict[str, float]) -> None:
+def nested_cell(res: list[dict], group: str, level: str, spread: dict[tuple[str, str], float]) -> tuple[float, float, int]:
+    """`cell` of a level, stretched to cover the cells of every stronger level: weaker evidence never narrows
+    a band at either end."""
+    levels = uncertainty.LEVELS
+    q10, q90, n = cell(res, group, level, spread.get((group, level), 1.0))
+    for lv in levels[:levels.index(level)]:
+        lo, hi, _ = cell(res, group, lv, spread.get((group, lv), 1.0))
+        q10, q90 = min(q10, lo), max(q90, hi)
+    return q10, q90, n
+
+
+def write_bands(res: list[dict], path: Path, spread: dict[tuple[str, str], float]) -> None:
     with open(path, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(("group", "evidence", "q10", "q90", "rows", "source"))
         for g in uncertainty.GROUPS:
-            stamp = (f"leave-one-source-out residuals of data/calibration.csv, widened x{spread[g]:.2f} for 80 % "
-                     f"coverage of held-out sources (scripts/validate.py, {dt.date.today()})")
             for lv in uncertainty.LEVELS:
-                q10, q90, n = cell(res, g, lv, spread[g])
+                q10, q90, n = nested_cell(res, g, lv, spread)
+                stamp = (f"leave-one-source-out residuals of data/calibration.csv, widened x{spread[(g, lv)]:.2f} for "
+                         f"80 % coverage of held-out sources (scripts/validate.py, {dt.date.today()})")
                 w.writerow((g, lv, f"{q10:.4f}", f"{q90:.4f}", n, stamp))
 
 
-def coverage(res: list[dict], spread: dict[str, float] | None = None) -> tuple[float, float]:
+def coverage(res: list[dict], spread: dict[tuple[str, str], float] | None = None) -> tuple[float, float]:
     """(share inside, median relative width) when each source's bands come from the other sources only:
-    what an unseen deployment gets. `spread`: the widening per group (none: as pooled)."""
+    what an unseen deployment gets. `spread`: the widening per (group, evidence level) (none: as pooled)."""
     spread = spread or {}
     inside, widths = [], []
     for src in {t["source"] for t in res}:
         train = [t for t in res if t["source"] != src]
         for t in (t for t in res if t["source"] == src):
-            q10, q90, _ = cell(train, t["group"], t["evidence"], spread.get(t["group"], 1.0))
+            q10, q90, _ = nested_cell(train, t["group"], t["evidence"], spread)
             low, high = uncertainty.interval(q10, q90, t["sign"])
             inside.append(low * t["out_of_sample"] <= t["measured"] <= high * t["out_of_sample"])
             widths.append(high - low)
     return sum(inside) / len(inside), statistics.median(widths)
 
 
-def calibrate_spread(res: list[dict], target: float = 0.8) -> dict[str, float]:
-    """Per group, the smallest widening (in steps of 0.05) at which its held-out sources reach `target`
-    coverage. Per group because the prefill and the decode step err by different amounts per source."""
-    spread = {}
+def calibrate_spread(res: list[dict], target: float = 0.8) -> dict[tuple[str, str], float]:
+    """Per figure group and evidence level, the smallest widening (in steps of 0.05) at which its held-out
+    sources reach `target` coverage. A source's shared error is larger where the evidence is weaker (the
+    engine never measured on this GPU family biases a whole source) and differs between the prefill and the
+    decode step. A level that no held-out row reaches takes the stronger level's widening."""
+    spread: dict[tuple[str, str], float] = {}
     for g in uncertainty.GROUPS:
-        rows, spread[g] = [t for t in res if t["group"] == g], 1.0
-        while rows and coverage(rows, spread)[0] < target and spread[g] < 4.0:
-            spread[g] += 0.05
+        for i, lv in enumerate(uncertainty.LEVELS):
+            key = (g, lv)
+            rows = [t for t in res if (t["group"], t["evidence"]) == key]
+            spread[key] = spread[(g, uncertainty.LEVELS[i - 1])] if i and not rows else 1.0
+            while rows and coverage(rows, spread)[0] < target and spread[key] < 4.0:
+                spread[key] += 0.05
     return spread

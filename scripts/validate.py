@@ -94,14 +94,17 @@ def main(argv: list[str]) -> int:
     report(table)
     res = residuals(table)
     spread = calibrate_spread(res)
-    widened = "widened " + ", ".join(f"{g} x{k:.2f}" for g, k in spread.items())
+    widened = "widened " + ", ".join(f"{g} {lv} x{k:.2f}" for (g, lv), k in spread.items())
     for label, k in (("as pooled", None), (widened, spread)):
         inside, width = coverage(res, k)
-        print(f"bands {label:16} on held-out sources: {100 * inside:.1f} % of {len(res)} measurements inside their "
+        print(f"bands {label} on held-out sources: {100 * inside:.1f} % of {len(res)} measurements inside their "
               f"80 % interval, median width {100 * width:.0f} % of the prediction")
     for g in uncertainty.GROUPS:
-        inside, width = coverage([t for t in res if t["group"] == g], spread)
-        print(f"  {g:20} {100 * inside:.1f} % inside, median width {100 * width:.0f} %")
+        for lv in uncertainty.LEVELS:
+            rows = [t for t in res if (t["group"], t["evidence"]) == (g, lv)]
+            if rows:
+                inside, width = coverage(rows, spread)
+                print(f"  {g:8} {lv:12} n={len(rows):3d}  {100 * inside:.1f} % inside, median width {100 * width:.0f} %")
     if a.table:
         with open(a.table, "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(table[0]))

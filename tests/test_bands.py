@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from bands import calibrate_spread, coverage, residuals  # noqa: E402
+from bands import calibrate_spread, cell, coverage, nested_cell, residuals  # noqa: E402
 
 
 def _table(speed_offset: float, latency_offset: float, sources: int = 12, seed: int = 7) -> list[dict]:
@@ -36,16 +36,35 @@ def test_a_rate_residual_is_its_time_per_token_residual():
     assert r["a"]["evidence"] == "calibrated"  # the other source measured vLLM on Hopper
 
 
-def test_each_group_is_widened_to_its_own_80_percent_of_held_out_sources():
+def test_each_group_and_level_is_widened_to_its_own_80_percent_of_held_out_sources():
     res = residuals(_table(speed_offset=0.08, latency_offset=0.4))
     spread = calibrate_spread(res)
-    assert spread["latency"] > spread["speed"] >= 1.0
-    for group, k in spread.items():
-        rows = [t for t in res if t["group"] == group]
+    assert spread[("latency", "calibrated")] > spread[("speed", "calibrated")] >= 1.0
+    # no held-out row reaches the weaker levels here: they take the stronger level's widening
+    assert spread[("speed", "related")] == spread[("speed", "extrapolated")] == spread[("speed", "calibrated")]
+    for group in ("speed", "latency"):
+        key, rows = (group, "calibrated"), [t for t in res if t["group"] == group]
         inside, width = coverage(rows, spread)
         assert inside >= 0.8, group
-        if k > 1.0:  # the smallest widening that reaches 80 %
-            assert coverage(rows, {**spread, group: k - 0.05})[0] < 0.8, group
+        if spread[key] > 1.0:  # the smallest widening that reaches 80 %
+            assert coverage(rows, {**spread, key: spread[key] - 0.05})[0] < 0.8, group
     # the speed bands stay narrow although the latency bands are wide
     assert coverage([t for t in res if t["group"] == "speed"], spread)[1] < 0.5
     assert coverage([t for t in res if t["group"] == "latency"], spread)[1] > 1.0
+
+
+def test_weaker_evidence_never_narrows_a_band_at_either_end():
+    # three sources each alone on its GPU family (related evidence) err one way only: their own cell would
+    # not reach down to the calibrated cell's fast end
+    rows, family = _table(speed_offset=0.08, latency_offset=0.4), {"s0": "cdna3", "s1": "ampere", "s2": "blackwell"}
+    for i, t in enumerate(rows):
+        if t["source"] in family:
+            rows[i] = dict(t, generation=family[t["source"]], out_of_sample=t["measured"] * (3.0 + 0.1 * (i % 7)))
+    res = residuals(rows)
+    assert {t["evidence"] for t in res} == {"calibrated", "related"}
+    spread = calibrate_spread(res)
+    own = cell(res, "speed", "related", spread[("speed", "related")])
+    strong = cell(res, "speed", "calibrated", spread[("speed", "calibrated")])
+    nested = nested_cell(res, "speed", "related", spread)
+    assert own[0] > strong[0]  # on its own the related cell would drop the fast end
+    assert nested[0] == pytest.approx(strong[0]) and nested[1] == pytest.approx(max(own[1], strong[1]))
