@@ -199,7 +199,7 @@ def test_the_kv_cache_is_read_at_the_engines_attention_kernel_share():
     for engine, kv in (("trtllm", "fp8"), ("sglang", "fp8"), ("vllm", "bf16")):
         d = _deployment(model="meta-llama/Llama-3.1-8B", gpu="h100-sxm", engine=engine, kv_dtype=kv)
         kv_bytes = 256 * d.kv_bytes_per_token_per_gpu * 8192
-        share = c[f"attention_bw.{engine}.8bit"] if kv == "fp8" else c["attention_bw.16bit"]
+        share = c[f"{engine}.attention_bw.8bit"] if kv == "fp8" else c["attention_bw.16bit"]
         assert d.rates.kv_bps == pytest.approx(d.gpu.mem_bw_tbps * 1e12 * share, rel=1e-3)  # Hopper: no generation factor
         step[engine] = speed.decode_step(d, 256, 8192).attention
         assert step[engine] == pytest.approx(kv_bytes / d.rates.kv_bps, rel=0.02)

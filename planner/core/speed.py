@@ -122,10 +122,14 @@ def _kernel_constant(c, engine: str, name: str) -> float:
 
 def kv_share(d: Deployment) -> float:
     """Share of HBM peak the engine's decode attention kernel reads the KV cache at on Hopper: its own
-    kernel where it has one (`attention_bw.<engine>.<16bit|8bit>`), else vLLM's."""
-    c, p = d.constants, d.engine
+    kernel where it has one (`<engine>.attention_bw.<16bit|8bit>`), else vLLM's."""
     kv = "16bit" if kv_element_bytes(d.kv_dtype, d.model) >= 2 else "8bit"
-    return c.get(f"attention_bw.{p.id}.{kv}", c.get(f"attention_bw.{p.kernels_from}.{kv}", c[f"attention_bw.{kv}"]))
+    return _kernel_constant(d.constants, d.engine.id, f"attention_bw.{kv}")
+
+
+def _peer_links(busbw_bps: float) -> bool:
+    """Whether the GPUs reach each other over NVLink / Infinity Fabric rather than PCIe only."""
+    return busbw_bps > PCIE_BUSBW_GBPS * 1e9 * 1.01
 
 
 def rates(d: Deployment) -> Rates:
@@ -145,10 +149,9 @@ def rates(d: Deployment) -> Rates:
     attention_flops = gpu.bf16_dense_tflops * TFLOP * p.compute_efficiency * generation_share
     nvlink = gpu.max_gpus_scaleup_domain >= d.tp and gpu.scaleup_bw_gbps_unidir and gpu.max_gpus_scaleup_domain > 1
     busbw = gpu.scaleup_bw_gbps_unidir * 1e9 * NVLINK_BUSBW_SHARE if nvlink else PCIE_BUSBW_GBPS * 1e9
-    pcie = busbw < PCIE_BUSBW_GBPS * 1e9 * 1.01
-    return Rates(gpu.mem_bw_tbps * TB * weight_eff, gpu.mem_bw_tbps * TB * eff, gpu.mem_bw_tbps * TB * hbm * kv_share(d),
-                 flops, attention_flops or flops, busbw,
-                 p.allreduce_latency_us * US * (PCIE_LATENCY_FACTOR if pcie else 1.0),
+    hbm_bps = gpu.mem_bw_tbps * TB
+    return Rates(hbm_bps * weight_eff, hbm_bps * eff, hbm_bps * hbm * kv_share(d), flops, attention_flops or flops, busbw,
+                 p.allreduce_latency_us * US * (1.0 if _peer_links(busbw) else PCIE_LATENCY_FACTOR),
                  c[f"allreduce_hop_us.{gpu.scaleup_fabric}"] * US,
                  c["alltoall_latency_us"] * US,
                  c["ep_imbalance"] if d.ep > 1 else 1.0)
@@ -181,8 +184,7 @@ def communication_terms(d: Deployment) -> Collectives:
     if d.pp > 1:
         fixed += (d.pp - 1) / d.pp * r.allreduce_s
         per_token += (d.pp - 1) / d.pp * token_bytes / r.busbw_bps
-    peer_links = r.busbw_bps > PCIE_BUSBW_GBPS * 1e9 * 1.01  # the custom all-reduce needs them
-    below = one_shot_bytes(tp) / token_bytes if tp > 2 and peer_links else 0.0
+    below = one_shot_bytes(tp) / token_bytes if _peer_links(r.busbw_bps) else 0.0  # the custom all-reduce needs them
     return Collectives(fixed, per_token, below, one_shot)
 
 
