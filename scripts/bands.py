@@ -19,6 +19,7 @@ import numpy as np
 from planner.core import uncertainty
 
 MIN_ROWS = 8        # residuals a band cell needs before it stops pooling with weaker evidence
+SPREAD_STEP = 0.01  # resolution of the widening: coarser steps overshoot the target coverage
 
 
 def residuals(table: list[dict]) -> list[dict]:
@@ -101,7 +102,7 @@ def coverage(res: list[dict], spread: dict[tuple[str, str], float] | None = None
 
 
 def calibrate_spread(res: list[dict], target: float = 0.8) -> dict[tuple[str, str], float]:
-    """Per figure group and evidence level, the smallest widening (in steps of 0.05) at which its held-out
+    """Per figure group and evidence level, the smallest widening (in steps of `SPREAD_STEP`) at which its held-out
     sources reach `target` coverage. A source's shared error is larger where the evidence is weaker (the
     engine never measured on this GPU family biases a whole source) and differs between the prefill and the
     decode step. A level that no held-out row reaches takes the stronger level's widening."""
@@ -112,5 +113,5 @@ def calibrate_spread(res: list[dict], target: float = 0.8) -> dict[tuple[str, st
             rows = [t for t in res if (t["group"], t["evidence"]) == key]
             spread[key] = spread[(g, uncertainty.LEVELS[i - 1])] if i and not rows else 1.0
             while rows and coverage(rows, spread)[0] < target and spread[key] < 4.0:
-                spread[key] += 0.05
+                spread[key] = round(spread[key] + SPREAD_STEP, 2)
     return spread

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from bands import calibrate_spread, cell, coverage, nested_cell, residuals  # noqa: E402
+from bands import SPREAD_STEP, calibrate_spread, cell, coverage, nested_cell, residuals  # noqa: E402
 
 
 def _table(speed_offset: float, latency_offset: float, sources: int = 12, seed: int = 7) -> list[dict]:
@@ -47,7 +47,7 @@ def test_each_group_and_level_is_widened_to_its_own_80_percent_of_held_out_sourc
         inside, width = coverage(rows, spread)
         assert inside >= 0.8, group
         if spread[key] > 1.0:  # the smallest widening that reaches 80 %
-            assert coverage(rows, {**spread, key: spread[key] - 0.05})[0] < 0.8, group
+            assert coverage(rows, {**spread, key: spread[key] - SPREAD_STEP})[0] < 0.8, group
     # the speed bands stay narrow although the latency bands are wide
     assert coverage([t for t in res if t["group"] == "speed"], spread)[1] < 0.5
     assert coverage([t for t in res if t["group"] == "latency"], spread)[1] > 1.0
