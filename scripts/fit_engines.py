@@ -1,7 +1,8 @@
 """Fit the speed constants of data/engine_constants.csv to data/calibration.csv, and write them back.
 
 Robust least squares (soft-L1 on log(predicted / measured), linear beyond 10 %, the in-sample error)
-over the speed and latency rows, plus a prior per constant (PRIOR_WEIGHT). The constants fitted are the
+over the speed and latency rows, each weighted down as far as it hangs on a weakly known `prior` constant
+(priors.row_weights), plus a prior per fitted constant (PRIOR_WEIGHT). The constants fitted are the
 rows whose status is `fit`; each stays inside the range its row gives, the physical range its source
 documents (an efficiency of 0.05 is a symptom, not a constant), and is pulled towards that range's
 middle as far as the rows allow. Every prediction goes through planner.estimate_scenario(scenario,
@@ -21,13 +22,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import least_squares
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from planner.core import constants as consts  # noqa: E402
 from planner.core.estimate import estimate_scenario  # noqa: E402
 from planner.core.scenario import Scenario  # noqa: E402
+from priors import row_weights  # noqa: E402
 
 # calibration.csv metric -> (Performance field, figure group)
 METRICS = {"output_tokens_per_s": ("output_tokens_per_s", "throughput"),
@@ -35,6 +36,7 @@ METRICS = {"output_tokens_per_s": ("output_tokens_per_s", "throughput"),
            "tpot_ms": ("tpot_ms", "tpot_itl"), "itl_ms": ("itl_ms", "tpot_itl"),
            "ttft_ms": ("ttft_ms", "ttft"), "prefill_tokens_per_s": ("prefill_tokens_per_s", "ttft")}
 MISS = 3.0  # log residual of a row the planner cannot predict
+SCATTER = 0.1  # a row's typical log error once the constants fit (soft-L1's f_scale)
 # Each fitted constant has a Gaussian prior: the middle of its documented range, which is the prior's
 # +-2 sigma. In units of a row's log residual (typical held-out scatter ~0.2), a constant at either end of
 # its range costs 0.2 x 2 sigma / sigma = 0.4, i.e. PRIOR_WEIGHT x (x - mid) / (high - low) with 0.8.
@@ -88,6 +90,11 @@ def residuals(rows: list[dict], c: consts.Constants) -> np.ndarray:
     return np.array([math.log(p / float(r["value"])) if (p := predict(r, c)) else MISS for r in rows])
 
 
+def prior_weights(rows: list[dict], base: consts.Constants) -> np.ndarray:
+    """Each row's weight in the fit (`priors.row_weights` with this module's residuals)."""
+    return row_weights(rows, base, residuals, SCATTER)
+
+
 def fitted(c: consts.Constants) -> list[consts.Constant]:
     return [r for r in c.rows() if r.status == "fit" and r.high > r.low]
 
@@ -102,10 +109,14 @@ def movers(rows: list[dict], base: consts.Constants) -> dict[str, np.ndarray]:
     return out
 
 
-def fit(rows: list[dict], base: consts.Constants, evals: int = 40, masks: dict | None = None) -> consts.Constants:
-    """Bounded soft-L1 least squares of the `fit` constants over `rows` and their priors; the rest stay
-    as in `base`."""
+def fit(rows: list[dict], base: consts.Constants, evals: int = 40, masks: dict | None = None,
+        weights: np.ndarray | None = None) -> consts.Constants:
+    """Bounded soft-L1 least squares of the `fit` constants over `rows` (each with its `prior_weights`)
+    and their priors; the rest stay as in `base`."""
+    from scipy.optimize import least_squares  # the fit needs scipy (make fit / make validate); predictions do not
+
     masks = masks or movers(rows, base)
+    w_rows = prior_weights(rows, base) if weights is None else weights
     live = [k for k in fitted(base) if masks[k.name].any()]
     if not live:
         return base
@@ -120,7 +131,7 @@ def fit(rows: list[dict], base: consts.Constants, evals: int = 40, masks: dict |
         key = x.tobytes()
         if key not in last:
             last.clear()
-            last[key] = residuals(rows, at(x))
+            last[key] = w_rows * residuals(rows, at(x))
         return last[key]
 
     def row_jac(x):
@@ -131,7 +142,7 @@ def fit(rows: list[dict], base: consts.Constants, evals: int = 40, masks: dict |
             moved = [r for r, m in zip(rows, masks[k.name]) if m]
             xj = x.copy()
             xj[j] += h
-            J[masks[k.name], j] = (residuals(moved, at(xj)) - ref[masks[k.name]]) / h
+            J[masks[k.name], j] = (w_rows[masks[k.name]] * residuals(moved, at(xj)) - ref[masks[k.name]]) / h
         return J
 
     x0 = np.array([min(max(base[n], k.low), k.high) for n, k in zip(names, live)])
@@ -139,7 +150,7 @@ def fit(rows: list[dict], base: consts.Constants, evals: int = 40, masks: dict |
     mid, w = (lo + hi) / 2, PRIOR_WEIGHT / (hi - lo)
 
     result = least_squares(lambda x: np.concatenate([row_res(x), w * (x - mid)]), x0,
-                           jac=lambda x: np.vstack([row_jac(x), np.diag(w)]), loss="soft_l1", f_scale=0.1,
+                           jac=lambda x: np.vstack([row_jac(x), np.diag(w)]), loss="soft_l1", f_scale=SCATTER,
                            bounds=(lo, hi), max_nfev=evals)
     return at(result.x)
 

@@ -35,8 +35,8 @@ def generation(row: dict) -> str:
 
 def loso(rows: list[dict], base: consts.Constants, evals: int) -> tuple[list[dict], consts.Constants]:
     """Per row: measured, in-sample prediction and out-of-sample prediction (fit without its source)."""
-    masks = fe.movers(rows, base)
-    full = fe.fit(rows, base, evals, masks)
+    masks, weights = fe.movers(rows, base), fe.prior_weights(rows, base)
+    full = fe.fit(rows, base, evals, masks, weights)
     by_source = defaultdict(list)
     for i, r in enumerate(rows):
         by_source[fe.source_of(r)].append(i)
@@ -47,7 +47,7 @@ def loso(rows: list[dict], base: consts.Constants, evals: int) -> tuple[list[dic
         keep = [i for i in range(len(rows)) if i not in set(idx)]
         train = [rows[i] for i in keep]
         start = forget(full, {rows[i]["case_id"] for i in idx})
-        held = fe.fit(train, start, evals, {k: m[keep] for k, m in masks.items()})
+        held = fe.fit(train, start, evals, {k: m[keep] for k, m in masks.items()}, weights[keep])
         for i in idx:
             table[i]["out_of_sample"] = fe.predict(rows[i], held)
         print(f"  held out {_short(source, 64):64} n={len(idx):3d}  median error "

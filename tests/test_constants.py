@@ -19,6 +19,15 @@ def test_every_constant_has_a_range_a_status_and_a_source():
             assert getattr(profile(engine), field) == constants.load()[constant_name(engine, field)]
 
 
+def test_no_constant_ends_on_its_bound():
+    # issue 10: a constant at the end of its documented range means the model's structure misses something;
+    # a fixed row (low == high) is a definition, not a bound
+    for r in constants.load().rows():
+        if r.high > r.low:
+            margin = 1e-3 * (r.high - r.low)
+            assert r.low + margin < r.value < r.high - margin, r
+
+
 def test_a_row_outside_its_range_fails_loudly(tmp_path):
     bad = tmp_path / "c.csv"
     bad.write_text("name,value,low,high,unit,status,source\nep_imbalance,2.5,1.0,1.8,ratio,fit,rows c125-c150\n")

@@ -131,6 +131,12 @@ class Deployment:
                         + speed.gemm_launches(m) * c["gemm_launch_us"]) / self.pp * US
 
     @cached_property
+    def prefill_launch_s(self) -> float:
+        """CPU time to launch one pass of a prefill through this GPU's layers, for engines that run their
+        prefill outside CUDA graphs (`prefill_launch_us` per GEMM with the kernels around it)."""
+        return self.engine.prefill_launch_us * speed.gemm_launches(self.model) / self.pp * US
+
+    @cached_property
     def attention_terms(self) -> tuple[float, tuple[tuple[float, int | None], ...]]:
         return speed.attention_terms(self)
 

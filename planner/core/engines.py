@@ -15,7 +15,8 @@ from .schemas import GpuSpec
 
 # The constants of data/engine_constants.csv that each profile carries (`<engine>.<field>`).
 TUNED_FIELDS = ("mem_efficiency", "compute_efficiency", "layer_overhead_us", "step_overhead_ms", "seq_overhead_us",
-                "ttft_overhead_ms", "allreduce_latency_us", "activation_bytes_per_token_h", "activation_linear_attn_factor")
+                "ttft_overhead_ms", "prefill_launch_us", "allreduce_latency_us", "activation_bytes_per_token_h",
+                "activation_linear_attn_factor")
 # Shares of HBM bandwidth and peak compute are properties of the kernels an engine runs (`kernels_from`).
 KERNEL_FIELDS = ("mem_efficiency", "compute_efficiency")
 GPU_ONLY_GENERATIONS = frozenset({"apple", "cpu", "rdna"})  # where the CUDA/ROCm serving engines do not run
@@ -71,6 +72,7 @@ class EngineProfile:
     step_overhead_ms: float = 0.0     # per decode step: scheduler, sampler, CPU
     seq_overhead_us: float = 0.0      # engine work per running sequence per step, added to the step
     ttft_overhead_ms: float = 0.0     # per request: HTTP, tokenizer, scheduling, detokenizer
+    prefill_launch_us: float = 0.0    # CPU per GEMM (and the kernels around it) of a prefill run outside CUDA graphs
     allreduce_latency_us: float = 0.0  # per all-reduce at decode message sizes
     activation_bytes_per_token_h: float = 0.0   # profile-run peak per batched token, in hidden_size bytes
     activation_linear_attn_factor: float = 0.0  # extra per batched token per conv channel (fp32) of linear attention

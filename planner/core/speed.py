@@ -302,9 +302,11 @@ def _cpu_experts_time(d: Deployment, touched: float) -> float:
     return offloaded * per_layer * touched / m.num_experts / (HOST_DRAM_TBPS * TB)
 
 
-def prefill_time(d: Deployment, prompt: int, prompts: int = 1) -> float:
+def prefill_time(d: Deployment, prompt: int, prompts: int = 1, launch_s: float = 0.0) -> float:
     """Seconds to prefill `prompts` prompts of `prompt` tokens batched together, chunked by the engine's
-    batched-token budget. Batched prompts share the weight reads and the GEMMs; each attends only to itself."""
+    batched-token budget. Batched prompts share the weight reads and the GEMMs; each attends only to itself.
+    An engine that launches its prefill kernels eagerly spends `launch_s` of CPU time per chunk
+    (`Deployment.prefill_launch_s`); a chunk takes the longer of that and its GPU time."""
     if prompt <= 0:
         return 0.0
     p, m, r = d.engine, d.model, d.rates
@@ -321,6 +323,6 @@ def prefill_time(d: Deployment, prompt: int, prompts: int = 1) -> float:
         per_prompt = _attention_flops(d, n, done + n / 2, causal=False) if done else _attention_flops(d, n, n, causal=True)
         cached = prompts * kv_bytes_at_context(d, done) if done else 0.0  # the chunks before this one, read back
         attention = max(cached / r.memory_bps, prompts * per_prompt / r.attention_flops)
-        total += gemm + attention + communication(d, tokens) + fixed
+        total += max(gemm + attention + communication(d, tokens) + fixed, launch_s)
         done += n
     return total + p.step_overhead_ms * MS

@@ -87,14 +87,15 @@ def figures(d: Deployment, s: Scenario, concurrency: int, running: int) -> Figur
     li, lo = s.input_len, max(1, s.output_len)
     # in each attention replica the other requests' prompts arrive at (running / dp - 1) / lo per step
     step, tpot = _step(d, s, running, li + lo / 2, max(0, running - d.dp) * li / lo)
-    prefill_one = prefill_time(d, li) * _prefill_factor(s)
+    prefill_one = prefill_time(d, li) * _prefill_factor(s)  # GPU time: what prompts queued behind it wait for
+    own = prefill_time(d, li, launch_s=d.prefill_launch_s) * _prefill_factor(s) if d.prefill_launch_s else prefill_one
     queue = 0.0
     if concurrency > running:  # the rest wait for a free slot: whole requests ahead of them
         queue = (concurrency - running) / running * (lo * tpot)
     chunks = math.ceil(li / d.max_num_batched_tokens) if li else 0
     busy = tpot if running > 1 else 0.0  # a new prompt waits for the step in flight, then shares steps
     late = tpot if d.engine.overlap_schedule else 0.0  # the first token leaves one step after the prefill
-    steady = (_ttft_overhead_s(d, s) + prefill_one + 0.5 * busy + late + chunks * (step.attention + step.state) * d.pp
+    steady = (_ttft_overhead_s(d, s) + own + 0.5 * busy + late + chunks * (step.attention + step.state) * d.pp
               + queue)
     # throughput counts each prompt's prefill once: it is already spread over the decode steps
     e2e_steady = steady + (lo - 1) * tpot
