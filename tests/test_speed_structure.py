@@ -226,7 +226,7 @@ def test_an_eagerly_launched_prefill_waits_for_the_cpu():
     long_gpu = speed.prefill_time(d, 16384)  # ... sixteen thousand tokens are not: both chunks take GPU time
     assert long_gpu - overhead > 2 * launch
     assert speed.prefill_time(d, 16384, launch_s=launch) == pytest.approx(long_gpu)
-    # a request at one client pays the launches itself; the requests queued behind a prompt wait for its GPU time
+    # at one client the first token waits for the launches of its own pass
     s = Scenario(model="deepseek-ai/DeepSeek-V3", gpu="b200-hgx", gpus=8, engine="sglang", weights="fp8",
                  input_len=64, output_len=256, concurrency=1)
     eager = throughput.figures(d, s, 1, 1).ttft_ms

@@ -2,9 +2,10 @@
 
 shared/reference/modeling.md §5.7: TPOT(C) = t_step(B = C, S = input + output/2) plus the prefill work
 that other requests' arrivals add to each step (C / output_len prompts per step); TTFT = fixed
-per-request overhead + half a running step + the prompt's own chunked prefill (or its place in a
-wave of simultaneous prompts), each chunk sharing its step with the running decodes; aggregate output tokens/s = C x output_len / e2e. Pipeline
-stages run micro-batches of B / pp, so one token crosses pp stages. Speculative decoding verifies
+per-request overhead + half a running step + the prompt's own chunked prefill (each chunk no shorter than
+its kernel launches where the engine launches the prefill eagerly) or its place in a wave of simultaneous
+prompts, each chunk sharing its step with the running decodes; aggregate output tokens/s = C x output_len
+/ e2e. Pipeline stages run micro-batches of B / pp, so one token crosses pp stages. Speculative decoding verifies
 1 + k tokens per sequence per step and keeps `acceptance_length` of them (§5.6).
 """
 from __future__ import annotations
@@ -87,7 +88,9 @@ def figures(d: Deployment, s: Scenario, concurrency: int, running: int) -> Figur
     li, lo = s.input_len, max(1, s.output_len)
     # in each attention replica the other requests' prompts arrive at (running / dp - 1) / lo per step
     step, tpot = _step(d, s, running, li + lo / 2, max(0, running - d.dp) * li / lo)
-    prefill_one = prefill_time(d, li) * _prefill_factor(s)  # GPU time: what prompts queued behind it wait for
+    # a prompt's own first token waits for its pass's kernel launches too (an eager prefill, SGLang); the waits
+    # for other prompts count their GPU time only, since queued prompts share one pass and its launches
+    prefill_one = prefill_time(d, li) * _prefill_factor(s)
     own = prefill_time(d, li, launch_s=d.prefill_launch_s) * _prefill_factor(s) if d.prefill_launch_s else prefill_one
     queue = 0.0
     if concurrency > running:  # the rest wait for a free slot: whole requests ahead of them
