@@ -128,13 +128,18 @@ class Deployment:
         m, c = self.model, self.constants
         floor = c.get(f"generation_fixed.{self.gpu.generation}", 1.0)
         return floor * (m.num_layers * self.engine.layer_overhead_us + m.moe_layers * c["moe_layer_overhead_us"]
-                        + speed.gemm_launches(m) * c["gemm_launch_us"]) / self.pp * US
+                        + self.gemm_kernels * c["gemm_launch_us"]) / self.pp * US
+
+    @cached_property
+    def gemm_kernels(self) -> int:
+        """GEMM kernels of one pass through the model's layers (`speed.gemm_launches`)."""
+        return speed.gemm_launches(self.model)
 
     @cached_property
     def prefill_launch_s(self) -> float:
         """CPU time to launch one pass of a prefill through this GPU's layers, for engines that run their
         prefill outside CUDA graphs (`prefill_launch_us` per GEMM with the kernels around it)."""
-        return self.engine.prefill_launch_us * speed.gemm_launches(self.model) / self.pp * US
+        return self.engine.prefill_launch_us * self.gemm_kernels / self.pp * US
 
     @cached_property
     def attention_terms(self) -> tuple[float, tuple[tuple[float, int | None], ...]]:

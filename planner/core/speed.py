@@ -302,18 +302,15 @@ def _cpu_experts_time(d: Deployment, touched: float) -> float:
     return offloaded * per_layer * touched / m.num_experts / (HOST_DRAM_TBPS * TB)
 
 
-def prefill_time(d: Deployment, prompt: int, prompts: int = 1, launch_s: float = 0.0) -> float:
-    """Seconds to prefill `prompts` prompts of `prompt` tokens batched together, chunked by the engine's
-    batched-token budget. Batched prompts share the weight reads and the GEMMs; each attends only to itself.
-    An engine that launches its prefill kernels eagerly spends `launch_s` of CPU time per chunk
-    (`Deployment.prefill_launch_s`); a chunk takes the longer of that and its GPU time."""
-    if prompt <= 0:
-        return 0.0
-    p, m, r = d.engine, d.model, d.rates
+def prefill_chunks(d: Deployment, prompt: int, prompts: int = 1) -> list[float]:
+    """GPU seconds of each step that prefills `prompts` prompts of `prompt` tokens batched together, chunked
+    by the engine's batched-token budget. Batched prompts share the weight reads and the GEMMs; each attends
+    only to itself."""
+    m, r = d.model, d.rates
     chunk = min(prompt, max(1, d.max_num_batched_tokens // prompts))  # tokens of each prompt per step
     dense_bytes, dense_params = d.dense
     fixed = d.layers_fixed_s
-    total, done = 0.0, 0
+    steps, done = [], 0
     while done < prompt:
         n = min(chunk, prompt - done)
         tokens = n * prompts
@@ -323,6 +320,19 @@ def prefill_time(d: Deployment, prompt: int, prompts: int = 1, launch_s: float =
         per_prompt = _attention_flops(d, n, done + n / 2, causal=False) if done else _attention_flops(d, n, n, causal=True)
         cached = prompts * kv_bytes_at_context(d, done) if done else 0.0  # the chunks before this one, read back
         attention = max(cached / r.memory_bps, prompts * per_prompt / r.attention_flops)
-        total += max(gemm + attention + communication(d, tokens) + fixed, launch_s)
+        steps.append(gemm + attention + communication(d, tokens) + fixed)
         done += n
-    return total + p.step_overhead_ms * MS
+    return steps
+
+
+def chunks_time(d: Deployment, chunks: list[float], launch_s: float = 0.0) -> float:
+    """Seconds of a prefill's chunk steps. An engine that launches its prefill kernels eagerly spends
+    `launch_s` of CPU time per chunk (`Deployment.prefill_launch_s`); a chunk takes the longer of that and
+    its GPU time."""
+    return sum(max(t, launch_s) for t in chunks) + d.engine.step_overhead_ms * MS if chunks else 0.0
+
+
+def prefill_time(d: Deployment, prompt: int, prompts: int = 1, launch_s: float = 0.0) -> float:
+    """Seconds to prefill `prompts` prompts of `prompt` tokens batched together (`prefill_chunks`,
+    `chunks_time`)."""
+    return chunks_time(d, prefill_chunks(d, prompt, prompts), launch_s)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .deployment import Deployment
 from .results import Performance
 from .scenario import Scenario
-from .speed import Step, decode_step, decode_steps, prefill_time
+from .speed import Step, chunks_time, decode_step, decode_steps, prefill_chunks, prefill_time
 from .units import MS
 
 
@@ -90,12 +90,13 @@ def figures(d: Deployment, s: Scenario, concurrency: int, running: int) -> Figur
     step, tpot = _step(d, s, running, li + lo / 2, max(0, running - d.dp) * li / lo)
     # a prompt's own first token waits for its pass's kernel launches too (an eager prefill, SGLang); the waits
     # for other prompts count their GPU time only, since queued prompts share one pass and its launches
-    prefill_one = prefill_time(d, li) * _prefill_factor(s)
-    own = prefill_time(d, li, launch_s=d.prefill_launch_s) * _prefill_factor(s) if d.prefill_launch_s else prefill_one
+    prefill_steps = prefill_chunks(d, li)
+    prefill_one = chunks_time(d, prefill_steps) * _prefill_factor(s)
+    own = chunks_time(d, prefill_steps, d.prefill_launch_s) * _prefill_factor(s)
     queue = 0.0
     if concurrency > running:  # the rest wait for a free slot: whole requests ahead of them
         queue = (concurrency - running) / running * (lo * tpot)
-    chunks = math.ceil(li / d.max_num_batched_tokens) if li else 0
+    chunks = len(prefill_steps)
     busy = tpot if running > 1 else 0.0  # a new prompt waits for the step in flight, then shares steps
     late = tpot if d.engine.overlap_schedule else 0.0  # the first token leaves one step after the prefill
     steady = (_ttft_overhead_s(d, s) + own + 0.5 * busy + late + chunks * (step.attention + step.state) * d.pp
